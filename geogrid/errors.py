@@ -1,0 +1,52 @@
+"""Errors (错误) raised across geogrid; mapping to HTTP lives in the API, not here."""
+
+from typing import TYPE_CHECKING
+
+from geogrid.messages import Lang, render
+
+if TYPE_CHECKING:
+    from geogrid.io.report import ImportReport
+
+
+class GeogridError(Exception):
+    """Base of every error a user can cause; ``code`` names the problem."""
+
+    code: str = "geogrid_error"
+
+    def __init__(self, code: str | None = None, /, **params: object) -> None:
+        if code is not None:
+            self.code = code
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: Lang = "zh") -> str:
+        """The message in ``lang``."""
+        return render(self.code, lang, **self.params)
+
+
+class InvalidInput(GeogridError):
+    """Input that cannot be used as given (输入无效): a bad file, CRS, option or value."""
+
+    code = "value_invalid"
+
+
+class NotFound(GeogridError):
+    """A code or name that names nothing stored (不存在)."""
+
+    code = "area_not_found"
+
+
+class StorageError(GeogridError):
+    """The database cannot be reached or set up (数据库错误)."""
+
+    code = "database_unavailable"
+
+
+class ImportRejected(GeogridError):
+    """An import with record errors (导入被拒绝); nothing was written."""
+
+    code = "import_rejected"
+
+    def __init__(self, report: "ImportReport") -> None:
+        self.report = report
+        super().__init__(n_errors=len(report.errors))

@@ -1,0 +1,171 @@
+"""One catalogue of user-facing text (用户提示): Chinese first, English available.
+
+Every error code and CLI message lives here so that the CLI, the API and the
+maps say the same thing in the same words.
+"""
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # files and formats
+    "file_not_found": ("找不到文件：{path}", "File not found: {path}"),
+    "file_unreadable": ("无法读取文件 {path}：{reason}", "Cannot read {path}: {reason}"),
+    "format_unsupported": (
+        "不支持的文件格式：{suffix}（支持 GeoJSON、GeoPackage、Shapefile、KML、CSV）",
+        "Unsupported file format: {suffix} (GeoJSON, GeoPackage, Shapefile, KML and CSV are supported)",
+    ),
+    "layer_empty": ("文件 {path} 中没有要素", "{path} holds no features"),
+    "field_missing": (
+        "缺少字段 {field}（现有字段：{available}）",
+        "Field {field} is missing (fields present: {available})",
+    ),
+    "csv_coordinates_missing": (
+        "CSV 中找不到经纬度列（可用 lon/lat、lng/lat、x/y、经度/纬度，或用 --lon-field/--lat-field 指定）",
+        "No coordinate columns in the CSV (use lon/lat, lng/lat, x/y, 经度/纬度, or name them with --lon-field/--lat-field)",
+    ),
+    "value_invalid": ("字段 {field} 的值无效：{value}", "Invalid value for {field}: {value}"),
+    # coordinates
+    "crs_missing": (
+        "文件 {path} 没有坐标参考系，请用 --crs 指定（如 EPSG:4326、EPSG:4490、gcj02、bd09）",
+        "{path} has no coordinate reference system; name one with --crs (e.g. EPSG:4326, EPSG:4490, gcj02, bd09)",
+    ),
+    "crs_unknown": (
+        "无法识别的坐标参考系：{crs}（可用 EPSG 代码、gcj02 或 bd09）",
+        "Unknown coordinate reference system: {crs} (use an EPSG code, gcj02 or bd09)",
+    ),
+    "crs_not_geographic": (
+        "{crs} 不是经纬度坐标，不能作为 GCJ-02/BD-09 的输入",
+        "{crs} is not longitude/latitude and cannot be GCJ-02/BD-09 input",
+    ),
+    "latlon_swapped": (
+        "坐标疑似经纬度顺序颠倒（读到 x={x}, y={y}；交换后落在中国境内）",
+        "Coordinates look like latitude/longitude swapped (read x={x}, y={y}; swapped they fall inside China)",
+    ),
+    "coordinate_out_of_range": (
+        "坐标超出经纬度范围（x={x}, y={y}）",
+        "Coordinates out of longitude/latitude range (x={x}, y={y})",
+    ),
+    # geometry
+    "geometry_missing": ("缺少几何图形", "Geometry is missing"),
+    "geometry_empty": ("几何图形为空", "Geometry is empty"),
+    "geometry_type_wrong": (
+        "几何类型应为 {expected}，实际为 {actual}",
+        "Geometry should be {expected}, got {actual}",
+    ),
+    "geometry_invalid": (
+        "几何图形无效：{reason}（可加 --repair 自动修复）",
+        "Invalid geometry: {reason} (add --repair to fix it)",
+    ),
+    "geometry_repaired": (
+        "已修复几何图形：{reason}；面积变化 {area_change_m2} 平方米",
+        "Geometry repaired: {reason}; area changed by {area_change_m2} m²",
+    ),
+    "geometry_unrepairable": (
+        "几何图形无法修复：{reason}",
+        "Geometry cannot be repaired: {reason}",
+    ),
+    # codes and the area tree
+    "level_invalid": (
+        "无效的层级：{level}（可用：{allowed}）",
+        "Invalid level: {level} (allowed: {allowed})",
+    ),
+    "code_missing": ("缺少编码", "Code is missing"),
+    "code_invalid": ("编码 {code} 无效：{reason}", "Code {code} is invalid: {reason}"),
+    "code_duplicate": (
+        "编码 {code} 在文件中重复（另见记录 {other}）",
+        "Code {code} appears more than once in the file (also record {other})",
+    ),
+    "code_taken": (
+        "编码 {code} 已被{other_level}“{other_name}”使用",
+        "Code {code} is already used by {other_level} '{other_name}'",
+    ),
+    "parent_unknown": (
+        "上级编码 {parent_code} 不存在（应为现行的{parent_level}）",
+        "Parent code {parent_code} does not exist (expected a current {parent_level})",
+    ),
+    "parent_not_found": (
+        "没有包含此{level}的{parent_level}",
+        "No {parent_level} contains this {level}",
+    ),
+    "outside_parent": (
+        "超出上级 {parent_code} 的范围 {outside_m2} 平方米（{outside_pct}%，容差 {tolerance_m} 米）",
+        "Reaches {outside_m2} m² ({outside_pct}%) outside its parent {parent_code} (tolerance {tolerance_m} m)",
+    ),
+    "area_not_found": ("找不到区域 {code}", "Area {code} not found"),
+    # people and roles
+    "scheme_invalid": ("角色方案 {name} 无效：{reason}", "Role scheme {name} is invalid: {reason}"),
+    "scheme_not_found": (
+        "找不到角色方案 {name}（已有：{available}）",
+        "Role scheme {name} not found (available: {available})",
+    ),
+    "role_unknown": (
+        "角色 {role} 不在方案“{scheme}”中（可用：{available}）",
+        "Role {role} is not in scheme '{scheme}' (available: {available})",
+    ),
+    "target_level_wrong": (
+        "角色 {role} 应挂在{expected}上，而不是{actual}",
+        "Role {role} attaches to {expected}, not {actual}",
+    ),
+    "target_unknown": ("任职对象 {target_code} 不存在", "Target {target_code} does not exist"),
+    "person_conflict": (
+        "人员 {person_code} 的 {field} 前后不一致：{first} / {second}",
+        "Person {person_code} has two values for {field}: {first} / {second}",
+    ),
+    "date_invalid": ("日期无效：{value}（应为 YYYY-MM-DD）", "Invalid date: {value} (expected YYYY-MM-DD)"),
+    # imports
+    "import_rejected": (
+        "导入被拒绝：{n_errors} 条记录有错误，未写入任何数据",
+        "Import rejected: {n_errors} records have errors; nothing was written",
+    ),
+    "import_done": (
+        "已导入 {n_written} 条{kind}（读取 {n_read} 条，{n_warnings} 条警告）",
+        "Imported {n_written} {kind} ({n_read} read, {n_warnings} warnings)",
+    ),
+    "layer_unknown": (
+        "未知的图层：{layer}（可用：{allowed}）",
+        "Unknown layer: {layer} (allowed: {allowed})",
+    ),
+    "export_done": ("已导出 {n} 条{layer}到 {path}", "Exported {n} {layer} to {path}"),
+    # storage
+    "database_unavailable": (
+        "无法连接数据库 {url}：{reason}",
+        "Cannot connect to the database {url}: {reason}",
+    ),
+    "spatialite_missing": (
+        "无法加载 mod_spatialite（请安装 Debian 软件包 libsqlite3-mod-spatialite）：{reason}",
+        "Cannot load mod_spatialite (install the Debian package libsqlite3-mod-spatialite): {reason}",
+    ),
+}
+
+LEVEL_NAMES: dict[str, tuple[str, str]] = {
+    "district": ("区县", "district"),
+    "street": ("街道", "street"),
+    "community": ("社区", "community"),
+    "grid": ("网格", "grid"),
+    "estate": ("小区", "estate"),
+    "building": ("楼栋", "building"),
+    "lane": ("弄巷", "lane"),
+    "address": ("地址", "address"),
+    "centre": ("服务中心", "service centre"),
+    "person": ("人员", "person"),
+    "assignment": ("任职", "assignment"),
+}
+
+
+def render(code: str, lang: Lang = "zh", **params: object) -> str:
+    """Render the message for ``code`` in ``lang`` with its parameters filled in."""
+    zh, en = MESSAGES.get(code, (code, code))
+    template = zh if lang == "zh" else en
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        # A missing parameter must never hide the error that is being reported.
+        return f"{template} {params}"
+
+
+def level_name(level: str, lang: Lang = "zh") -> str:
+    """Name a level or layer (层级) in the user's language."""
+    zh, en = LEVEL_NAMES.get(level, (level, level))
+    return zh if lang == "zh" else en
