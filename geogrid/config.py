@@ -9,7 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Everything a deployment can change; built on demand, never at import."""
 
-    model_config = SettingsConfigDict(env_prefix="GEOGRID_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="GEOGRID_", env_file=".env", extra="ignore"
+    )
 
     database_url: str = "sqlite:///geogrid.sqlite"
     """SQLAlchemy URL: ``sqlite:///FILE`` (SpatiaLite) or ``postgresql+psycopg://…`` (PostGIS)."""

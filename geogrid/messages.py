@@ -11,7 +11,10 @@ Lang = Literal["zh", "en"]
 MESSAGES: dict[str, tuple[str, str]] = {
     # files and formats
     "file_not_found": ("找不到文件：{path}", "File not found: {path}"),
-    "file_unreadable": ("无法读取文件 {path}：{reason}", "Cannot read {path}: {reason}"),
+    "file_unreadable": (
+        "无法读取文件 {path}：{reason}",
+        "Cannot read {path}: {reason}",
+    ),
     "format_unsupported": (
         "不支持的文件格式：{suffix}（支持 GeoJSON、GeoPackage、Shapefile、KML、CSV）",
         "Unsupported file format: {suffix} (GeoJSON, GeoPackage, Shapefile, KML and CSV are supported)",
@@ -25,7 +28,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "CSV 中找不到经纬度列（可用 lon/lat、lng/lat、x/y、经度/纬度，或用 --lon-field/--lat-field 指定）",
         "No coordinate columns in the CSV (use lon/lat, lng/lat, x/y, 经度/纬度, or name them with --lon-field/--lat-field)",
     ),
-    "value_invalid": ("字段 {field} 的值无效：{value}", "Invalid value for {field}: {value}"),
+    "value_invalid": (
+        "字段 {field} 的值无效：{value}",
+        "Invalid value for {field}: {value}",
+    ),
     # coordinates
     "crs_missing": (
         "文件 {path} 没有坐标参考系，请用 --crs 指定（如 EPSG:4326、EPSG:4490、gcj02、bd09）",
@@ -95,7 +101,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "area_not_found": ("找不到区域 {code}", "Area {code} not found"),
     # people and roles
-    "scheme_invalid": ("角色方案 {name} 无效：{reason}", "Role scheme {name} is invalid: {reason}"),
+    "scheme_invalid": (
+        "角色方案 {name} 无效：{reason}",
+        "Role scheme {name} is invalid: {reason}",
+    ),
     "scheme_not_found": (
         "找不到角色方案 {name}（已有：{available}）",
         "Role scheme {name} not found (available: {available})",
@@ -108,12 +117,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "角色 {role} 应挂在{expected}上，而不是{actual}",
         "Role {role} attaches to {expected}, not {actual}",
     ),
-    "target_unknown": ("任职对象 {target_code} 不存在", "Target {target_code} does not exist"),
+    "target_unknown": (
+        "任职对象 {target_code} 不存在",
+        "Target {target_code} does not exist",
+    ),
     "person_conflict": (
         "人员 {person_code} 的 {field} 前后不一致：{first} / {second}",
         "Person {person_code} has two values for {field}: {first} / {second}",
     ),
-    "date_invalid": ("日期无效：{value}（应为 YYYY-MM-DD）", "Invalid date: {value} (expected YYYY-MM-DD)"),
+    "date_invalid": (
+        "日期无效：{value}（应为 YYYY-MM-DD）",
+        "Invalid date: {value} (expected YYYY-MM-DD)",
+    ),
     # imports
     "import_rejected": (
         "导入被拒绝：{n_errors} 条记录有错误，未写入任何数据",

@@ -35,6 +35,8 @@ class ImportReport:
     n_read: int = 0
     n_written: int = 0
     problems: list[RecordError] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    """What the write did, e.g. inserted/replaced/unchanged/ended."""
 
     @property
     def errors(self) -> list[RecordError]:
@@ -52,7 +54,13 @@ class ImportReport:
         return not self.errors
 
     def add(
-        self, record: str, code: str, *, severity: Severity = "error", **params: object
+        self,
+        record: str,
+        code: str,
+        /,
+        *,
+        severity: Severity = "error",
+        **params: object,
     ) -> None:
         """Record one problem."""
         self.problems.append(RecordError(record, code, params, severity))
@@ -75,6 +83,7 @@ class ImportReport:
             "source": self.source,
             "n_read": self.n_read,
             "n_written": self.n_written,
+            "counts": self.counts,
             "problems": [
                 {
                     "record": p.record,

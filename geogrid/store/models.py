@@ -1,0 +1,180 @@
+"""ORM tables (数据表): one tree of areas, the features inside them, and people.
+
+Areas, buildings and assignments are linked by *code*, not by row id: an area
+keeps its code across redraws while each generation is a new row (MapIt's
+generations, expressed as valid_from/valid_to), so a link by code still holds
+after a redraw and "as of a date" is a filter, not a join through history.
+"""
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from geoalchemy2 import Geometry, WKBElement
+
+SRID = 4326
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names on both backends."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
+
+
+class ImportBatch(Base):
+    """One import run (导入批次): where the rows came from."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(500))
+    source_crs: Mapped[str] = mapped_column(String(100))
+    n_records: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Area(Base):
+    """One generation of an area (区域): district, street, community, grid or estate."""
+
+    __tablename__ = "area"
+    __table_args__ = (
+        Index("ix_area_code_valid", "code", "valid_to"),
+        Index("ix_area_parent_level", "parent_code", "level", "valid_to"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20), index=True)
+    parent_code: Mapped[str | None] = mapped_column(String(40))
+    valid_from: Mapped[datetime] = mapped_column(DateTime)
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime)
+    attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
+    )
+
+
+class Building(Base):
+    """A building footprint (楼栋)."""
+
+    __tablename__ = "building"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    number: Mapped[str] = mapped_column(String(40), default="")
+    estate: Mapped[str] = mapped_column(String(200), default="")
+    floors: Mapped[int | None] = mapped_column(Integer)
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    residents: Mapped[int] = mapped_column(Integer, default=0)
+    attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
+    )
+
+
+class Lane(Base):
+    """A street lane (弄巷), a line with its own 弄巷长."""
+
+    __tablename__ = "lane"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTILINESTRING", srid=SRID, spatial_index=True)
+    )
+
+
+class Address(Base):
+    """A standard address (标准地址): normalised text, original text and a point."""
+
+    __tablename__ = "address"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    text: Mapped[str] = mapped_column(String(500))
+    original_text: Mapped[str] = mapped_column(String(500))
+    attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    geom: Mapped[WKBElement | None] = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=True, nullable=True)
+    )
+
+
+class ServiceCentre(Base):
+    """A service centre (服务中心: 社区中心, 睦邻中心, 警务室…) with its service radius."""
+
+    __tablename__ = "service_centre"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    radius_m: Mapped[float] = mapped_column()
+    attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=True)
+    )
+
+
+class RoleSchemeRow(Base):
+    """A stored role scheme (角色方案); ``definition`` is the scheme as data."""
+
+    __tablename__ = "role_scheme"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    definition: Mapped[dict[str, Any]] = mapped_column()
+    is_active: Mapped[bool] = mapped_column(default=False)
+
+
+class Person(Base):
+    """A person (人员) who holds roles; ``visibility`` says which fields are public."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    is_party_member: Mapped[bool] = mapped_column(default=False)
+    employment: Mapped[str] = mapped_column(String(20), default="")
+    visibility: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class Assignment(Base):
+    """A person holding a role on a target (任职) from one date to another."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (Index("ix_assignment_target", "target_level", "target_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    scheme: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(40))
+    target_level: Mapped[str] = mapped_column(String(20))
+    target_code: Mapped[str] = mapped_column(String(60))
+    valid_from: Mapped[datetime] = mapped_column(DateTime)
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
