@@ -19,6 +19,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "不支持的文件格式：{suffix}（支持 GeoJSON、GeoPackage、Shapefile、KML、CSV）",
         "Unsupported file format: {suffix} (GeoJSON, GeoPackage, Shapefile, KML and CSV are supported)",
     ),
+    "layer_ambiguous": (
+        "文件 {path} 有多个图层，请用 --layer 指定其中之一：{available}",
+        "{path} holds several layers; name one with --layer: {available}",
+    ),
+    "file_unwritable": (
+        "无法写入文件 {path}：{reason}",
+        "Cannot write {path}: {reason}",
+    ),
+    "format_needs_geometry": (
+        "{suffix} 文件必须含几何图形；无几何的表格请导出为 .csv 或 .gpkg",
+        "{suffix} files need geometry; export attribute-only tables as .csv or .gpkg",
+    ),
     "layer_empty": ("文件 {path} 中没有要素", "{path} holds no features"),
     "field_missing": (
         "缺少字段 {field}（现有字段：{available}）",

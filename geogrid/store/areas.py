@@ -72,7 +72,7 @@ def count_levels(session: Session) -> dict[str, int]:
         .where(Area.valid_to.is_(None))
         .group_by(Area.level)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def end_areas(session: Session, ids: Sequence[int], at: datetime) -> None:

@@ -74,11 +74,8 @@ def upsert_persons(
     if new:
         session.execute(insert(Person), new)
     session.flush()
-    return dict(
-        session.execute(select(Person.code, Person.id).where(Person.code.in_(codes)))
-        .tuples()
-        .all()
-    )
+    rows = session.execute(select(Person.code, Person.id).where(Person.code.in_(codes)))
+    return {code: person_id for code, person_id in rows}  # noqa: C416  # Row is not a 2-tuple for dict()
 
 
 def current_assignments(

@@ -1,0 +1,250 @@
+"""Read input files (读取文件): GeoJSON, GeoPackage, Shapefile, KML and CSV.
+
+Readers return what the file holds, in the file's own CRS, and leave every
+judgement about the records to :mod:`geogrid.io.validation`. Geometries GEOS
+cannot even build (unclosed rings, too few points) do not fail the file: their
+row indices are listed in ``frame.attrs`` so the validator can report them per
+record.
+"""
+
+import codecs
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import geopandas as gpd
+import pyogrio
+import pyogrio.errors
+import pyogrio.raw
+import shapely
+
+from geogrid.errors import InvalidInput
+
+#: ``frame.attrs`` key: positional rows whose rings were not closed in the file.
+UNCLOSED_RINGS = "unclosed_rings"
+#: ``frame.attrs`` key: positional rows whose geometry GEOS could not build at all.
+MALFORMED_GEOMETRIES = "malformed_geometries"
+
+OGR_SUFFIXES = frozenset({".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml"})
+CSV_SUFFIX = ".csv"
+LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
+LAT_NAMES = ("lat", "latitude", "y", "纬度")
+WKT_NAMES = ("wkt", "geometry", "geom")
+
+# Only shapefiles carry a declared encoding (.cpg); GeoJSON, GeoPackage and KML
+# are UTF-8 by specification, so a user's --encoding must not re-decode them.
+_ENCODED_SUFFIXES = frozenset({".shp", ".zip"})
+_GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
+
+
+def read_features(
+    path: Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    lon_field: str | None = None,
+    lat_field: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a vector file into a GeoDataFrame (读取矢量文件).
+
+    Args:
+        path: A ``.geojson``/``.json``, ``.gpkg``, ``.shp``, ``.zip`` (holding a
+            shapefile), ``.kml`` or ``.csv`` file.
+        layer: The layer to read; needed only when the file has several.
+        encoding: Text encoding of a shapefile's attributes (e.g. ``"gbk"``
+            when the ``.cpg`` is missing) or of a CSV file; ignored for
+            GeoJSON, GeoPackage and KML, which are always UTF-8.
+        lon_field: CSV column holding longitude (x); found by name if omitted.
+        lat_field: CSV column holding latitude (y); found by name if omitted.
+
+    Returns:
+        The records with their geometry forced to 2D and the file's own CRS, or
+        ``crs=None`` when the file declares none (always for CSV).
+        ``frame.attrs["unclosed_rings"]`` and
+        ``frame.attrs["malformed_geometries"]`` list positional row indices of
+        geometries that had an unclosed ring (the frame holds them closed) or
+        could not be built at all (the frame holds None).
+
+    Raises:
+        InvalidInput: ``format_unsupported``, ``file_not_found``,
+            ``file_unreadable``, ``layer_unknown``, ``layer_ambiguous``,
+            ``csv_coordinates_missing`` or ``field_missing``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in OGR_SUFFIXES and suffix != CSV_SUFFIX:
+        raise InvalidInput("format_unsupported", suffix=suffix or path.name)
+    if not path.exists():
+        raise InvalidInput("file_not_found", path=str(path))
+    if suffix == CSV_SUFFIX:
+        return _csv_features(path, encoding, lon_field, lat_field)
+    return _read_ogr(path, layer, encoding if suffix in _ENCODED_SUFFIXES else None)
+
+
+def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read a CSV table without geometry (读取表格), e.g. a people list.
+
+    Every column is text, so codes and phone numbers keep their leading zeros
+    and blank cells are ``""``. Without ``encoding`` the file is tried as UTF-8
+    (with or without BOM), then as GB18030 (Excel's "CSV" on Chinese Windows).
+
+    Raises:
+        InvalidInput: ``format_unsupported``, ``file_not_found`` or
+            ``file_unreadable``.
+    """
+    path = Path(path)
+    if path.suffix.lower() != CSV_SUFFIX:
+        raise InvalidInput("format_unsupported", suffix=path.suffix or path.name)
+    if not path.exists():
+        raise InvalidInput("file_not_found", path=str(path))
+    return _read_csv(path, encoding)
+
+
+def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
+    if encoding is None:
+        candidates = ["utf-8-sig", "gb18030"]
+    else:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError as exc:
+            raise InvalidInput(
+                "file_unreadable", path=str(path), reason=str(exc)
+            ) from exc
+        # A UTF-8 file saved by Excel starts with a BOM that would stick to the
+        # first column's name.
+        candidates = ["utf-8-sig" if name == "utf-8" else encoding]
+    reason = ""
+    for candidate in candidates:
+        try:
+            table = pd.read_csv(
+                path, dtype=str, keep_default_na=False, encoding=candidate
+            )
+        except UnicodeDecodeError as exc:
+            reason = str(exc)
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InvalidInput(
+                "file_unreadable", path=str(path), reason=str(exc)
+            ) from exc
+        table.columns = [str(c).strip() for c in table.columns]
+        return table
+    raise InvalidInput("file_unreadable", path=str(path), reason=reason)
+
+
+def _csv_features(
+    path: Path, encoding: str | None, lon_field: str | None, lat_field: str | None
+) -> gpd.GeoDataFrame:
+    table = _read_csv(path, encoding)
+    lon = _find_column(table, lon_field, LON_NAMES)
+    lat = _find_column(table, lat_field, LAT_NAMES)
+    n = len(table)
+    malformed: list[int] = []
+    if lon is not None and lat is not None:
+        x = _to_float(table[lon])
+        y = _to_float(table[lat])
+        ok = np.isfinite(x) & np.isfinite(y)
+        geoms = np.full(n, None, dtype=object)
+        geoms[ok] = shapely.points(x[ok], y[ok])
+    elif (
+        lon_field is None
+        and lat_field is None
+        and (wkt := _find_column(table, None, WKT_NAMES))
+    ):
+        # Our own CSV export writes geometry as WKT; reading it back must work.
+        text = table[wkt].str.strip().to_numpy(dtype=object)
+        text[text == ""] = None
+        geoms = shapely.from_wkt(text, on_invalid="ignore")
+        malformed = np.flatnonzero(pd.notna(text) & pd.isna(geoms)).tolist()
+        table = table.drop(columns=wkt)
+    else:
+        raise InvalidInput("csv_coordinates_missing")
+    frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geoms, index=table.index))
+    frame.attrs[UNCLOSED_RINGS] = []
+    frame.attrs[MALFORMED_GEOMETRIES] = malformed
+    return frame
+
+
+def _find_column(
+    table: pd.DataFrame, named: str | None, aliases: tuple[str, ...]
+) -> str | None:
+    by_lower = {str(c).lower(): str(c) for c in table.columns}
+    if named is not None:
+        if named in table.columns:
+            return named
+        if named.lower() in by_lower:
+            return by_lower[named.lower()]
+        raise InvalidInput(
+            "field_missing", field=named, available=", ".join(map(str, table.columns))
+        )
+    return next((by_lower[a] for a in aliases if a in by_lower), None)
+
+
+def _to_float(column: pd.Series) -> np.ndarray:
+    numbers = pd.to_numeric(column.str.strip(), errors="coerce")
+    return numbers.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _read_ogr(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    kwargs: dict[str, object] = {"encoding": encoding, "force_2d": True}
+    with warnings.catch_warnings():
+        # GDAL warns once per unclosed ring; we report them per record instead.
+        warnings.filterwarnings(
+            "ignore", message="Non closed ring detected", category=RuntimeWarning
+        )
+        # A GeoJSON property of mixed types comes back as text; the importer
+        # parses and reports the values itself.
+        warnings.filterwarnings(
+            "ignore", message="Could not parse column .* as JSON", category=UserWarning
+        )
+        try:
+            kwargs["layer"] = _pick_layer(path, layer)
+            try:
+                frame = pyogrio.read_dataframe(path, **kwargs)
+                unclosed: list[int] = []
+                malformed: list[int] = []
+            except shapely.errors.GEOSException:
+                frame, unclosed, malformed = _read_ogr_tolerant(path, kwargs)
+        except _GDAL_ERRORS as exc:
+            raise InvalidInput(
+                "file_unreadable", path=str(path), reason=str(exc)
+            ) from exc
+    frame.attrs[UNCLOSED_RINGS] = unclosed
+    frame.attrs[MALFORMED_GEOMETRIES] = malformed
+    return frame
+
+
+def _read_ogr_tolerant(
+    path: Path, kwargs: dict[str, object]
+) -> tuple[gpd.GeoDataFrame, list[int], list[int]]:
+    """Read a file holding geometries GEOS rejects, noting which rows they are.
+
+    GDAL passes an unclosed ring through as WKB that GEOS refuses to build, and
+    the refusal would otherwise fail the whole file. Shapely's ``fix`` mode
+    closes such rings; comparing it with a strict decoding of the same WKB
+    names the rows.
+    """
+    frame = pyogrio.read_dataframe(path, on_invalid="fix", **kwargs)
+    _, _, wkb, _ = pyogrio.raw.read(path, columns=[], read_geometry=True, **kwargs)
+    strict = shapely.from_wkb(wkb, on_invalid="ignore")
+    rejected = pd.notna(wkb) & pd.isna(strict)
+    fixed = ~shapely.is_missing(frame.geometry.to_numpy())
+    unclosed = np.flatnonzero(rejected & fixed).tolist()
+    malformed = np.flatnonzero(rejected & ~fixed).tolist()
+    return frame, unclosed, malformed
+
+
+def _pick_layer(path: Path, layer: str | None) -> str:
+    names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    if layer is not None:
+        if layer not in names:
+            raise InvalidInput("layer_unknown", layer=layer, allowed=", ".join(names))
+        return layer
+    if len(names) > 1:
+        raise InvalidInput(
+            "layer_ambiguous", path=str(path), available=", ".join(names)
+        )
+    if not names:
+        raise InvalidInput("layer_empty", path=str(path))
+    return names[0]
