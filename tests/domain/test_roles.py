@@ -1,10 +1,8 @@
 import copy
-import doctest
 
 import pytest
 from pydantic import ValidationError
 
-from geogrid.domain import roles
 from geogrid.domain.roles import (
     RoleScheme,
     RoleType,
@@ -296,8 +294,3 @@ def test_role_type_direct_construction():
 def test_mask_phone(phone, masked):
     assert mask_phone(phone) == masked
 
-
-def test_doctests():
-    result = doctest.testmod(roles)
-    assert result.attempted > 0
-    assert result.failed == 0
