@@ -5,6 +5,7 @@ fast and does not load GDAL or SQLAlchemy.
 """
 
 import json
+from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +20,7 @@ from geogrid.errors import GeogridError, ImportRejected
 from geogrid.messages import Lang, level_name, render
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from sqlalchemy import Engine
 
@@ -68,14 +69,19 @@ def _lang() -> Lang:
     return get_settings().lang
 
 
-def _engine(settings: Settings) -> "Engine":
+@contextmanager
+def _database(settings: Settings) -> "Iterator[Engine]":
+    """The configured database, migrated to the newest schema, closed afterwards."""
     from geogrid.store.engine import init_db, make_engine
 
     engine = make_engine(
         settings.database_url, spatialite_path=settings.spatialite_path
     )
-    init_db(engine)
-    return engine
+    try:
+        init_db(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _fail(exc: GeogridError, *, code: int = 2) -> NoReturn:
@@ -117,9 +123,10 @@ def _print_report(report: "ImportReport", fmt: OutputFormat) -> None:
         )
 
 
-def _run_import(fmt: OutputFormat, action: "Callable[[], ImportReport]") -> None:
+def _run_import(fmt: OutputFormat, action: "Callable[[Engine], ImportReport]") -> None:
     try:
-        report = action()
+        with _database(get_settings()) as engine:
+            report = action(engine)
     except ImportRejected as exc:
         _print_report(exc.report, fmt)
         raise typer.Exit(1) from exc
@@ -195,8 +202,8 @@ def import_boundaries_cmd(
     )
     _run_import(
         fmt,
-        lambda: import_boundaries(
-            _engine(settings),
+        lambda engine: import_boundaries(
+            engine,
             file,
             level=AreaLevel(level.value),
             options=options,
@@ -223,7 +230,6 @@ def _feature_command(layer: FeatureLayer) -> None:
     ) -> None:
         from geogrid.services.imports import import_features
 
-        settings = get_settings()
         options = _options(
             crs=crs,
             repair=repair,
@@ -237,8 +243,8 @@ def _feature_command(layer: FeatureLayer) -> None:
         )
         _run_import(
             fmt,
-            lambda: import_features(
-                _engine(settings), file, layer=layer.value, options=options
+            lambda engine: import_features(
+                engine, file, layer=layer.value, options=options
             ),
         )
 
@@ -265,8 +271,8 @@ def import_people_cmd(
     settings = get_settings()
     _run_import(
         fmt,
-        lambda: import_people(
-            _engine(settings),
+        lambda engine: import_people(
+            engine,
             file,
             scheme_name=scheme,
             default_scheme=settings.role_scheme,
@@ -295,7 +301,8 @@ def import_scheme_cmd(
     try:
         path = Path(source)
         scheme = read_scheme_file(path) if path.suffix else load_preset(source)
-        save_scheme(_engine(settings), scheme, activate=activate)
+        with _database(settings) as engine:
+            save_scheme(engine, scheme, activate=activate)
     except GeogridError as exc:
         _fail(exc)
     roles = "、".join(f"{r.title}({r.key})" for r in scheme.roles)
@@ -324,7 +331,8 @@ def export_cmd(
 
     settings = get_settings()
     try:
-        n = export_layer(_engine(settings), layer, output, as_of=date)
+        with _database(settings) as engine:
+            n = export_layer(engine, layer, output, as_of=date)
     except GeogridError as exc:
         _fail(exc)
     console.print(
@@ -339,10 +347,13 @@ def init_cmd() -> None:
     """建库或升级数据库结构 / create or upgrade the database schema."""
     settings = get_settings()
     try:
-        _engine(settings)
+        with _database(settings):
+            pass
     except GeogridError as exc:
         _fail(exc)
-    console.print(f"数据库已就绪 / database ready: {settings.database_url}")
+    from geogrid.store.engine import display_url
+
+    console.print(f"数据库已就绪 / database ready: {display_url(settings.database_url)}")
 
 
 def _print_summary(engine: "Engine") -> None:
@@ -360,7 +371,8 @@ def status_cmd() -> None:
     """数据概况 / what the database holds."""
     settings = get_settings()
     try:
-        _print_summary(_engine(settings))
+        with _database(settings) as engine:
+            _print_summary(engine)
     except GeogridError as exc:
         _fail(exc)
 
@@ -373,10 +385,14 @@ def demo_cmd(
     from geogrid.services.demo import SAMPLE_DIR, build_sample
 
     settings = get_settings()
-    console.print(f"示例县数据 → {settings.database_url}")
+    from geogrid.store.engine import display_url
+
+    console.print(f"示例县数据 → {display_url(settings.database_url)}")
     try:
-        engine = _engine(settings)
-        with console.status("导入中 importing…") as status:
+        with (
+            _database(settings) as engine,
+            console.status("导入中 importing…") as status,
+        ):
             reports = build_sample(
                 engine,
                 data or SAMPLE_DIR,
@@ -385,14 +401,14 @@ def demo_cmd(
                     f"导入{level_name(step)} importing {step}…"
                 ),
             )
+            for report in reports:
+                _print_report(report, OutputFormat.text)
+            _print_summary(engine)
     except ImportRejected as exc:
         _print_report(exc.report, OutputFormat.text)
         raise typer.Exit(1) from exc
     except GeogridError as exc:
         _fail(exc)
-    for report in reports:
-        _print_report(report, OutputFormat.text)
-    _print_summary(engine)
 
 
 @app.callback()

@@ -178,10 +178,17 @@ LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "centre": ("服务中心", "service centre"),
     "person": ("人员", "person"),
     "assignment": ("任职", "assignment"),
+    # layer names as the CLI and exports spell them
+    "buildings": ("楼栋", "buildings"),
+    "lanes": ("弄巷", "lanes"),
+    "addresses": ("地址", "addresses"),
+    "centres": ("服务中心", "service centres"),
+    "people": ("人员", "people"),
+    "assignments": ("任职", "assignments"),
 }
 
 
-def render(code: str, lang: Lang = "zh", **params: object) -> str:
+def render(code: str, lang: Lang = "zh", /, **params: object) -> str:
     """Render the message for ``code`` in ``lang`` with its parameters filled in."""
     zh, en = MESSAGES.get(code, (code, code))
     template = zh if lang == "zh" else en

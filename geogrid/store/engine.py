@@ -14,6 +14,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -59,9 +60,9 @@ def _install_spatialite_hooks(engine: Engine, spatialite_path: str) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
-def is_spatialite(engine: Engine) -> bool:
-    """True for the embedded SpatiaLite backend."""
-    return engine.dialect.name == "sqlite"
+def display_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def alembic_config() -> Config:

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from shapely.geometry import LineString, Point
 
 from geogrid.errors import ImportRejected

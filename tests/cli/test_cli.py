@@ -1,0 +1,167 @@
+"""The ``geogrid`` command as a user types it, on both backends."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import geopandas as gpd
+
+from geogrid.cli import app
+from geogrid.config import get_settings
+from geogrid.services.summary import database_summary
+from geogrid.store.engine import make_engine
+from tests.conftest import SAMPLE
+from tests.factories import COMMUNITY, X0, Y0, community_file, grid_file, write_geojson
+
+
+@pytest.fixture
+def run(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("GEOGRID_DATABASE_URL", database_url)
+    monkeypatch.delenv("GEOGRID_LANG", raising=False)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def invoke(runner: CliRunner, *args: str):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_import_then_export_boundaries(run: CliRunner, tmp_path: Path) -> None:
+    community = invoke(
+        run,
+        "import",
+        "boundaries",
+        community_file(tmp_path / "c.geojson"),
+        "--level",
+        "community",
+    )
+    grid = invoke(
+        run,
+        "import",
+        "boundaries",
+        grid_file(tmp_path / "g.geojson"),
+        "--level",
+        "grid",
+    )
+    exported = invoke(run, "export", "grid", "-o", tmp_path / "grid.gpkg")
+
+    assert (community.exit_code, grid.exit_code, exported.exit_code) == (0, 0, 0)
+    assert "已导入 4 条网格" in grid.output
+    assert "已导出 4 条网格" in exported.output
+    frame = gpd.read_file(tmp_path / "grid.gpkg")
+    assert frame["parent_code"].tolist() == [COMMUNITY] * 4
+
+
+def test_rejected_import_exits_non_zero_and_lists_records(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    bad = write_geojson(
+        tmp_path / "bad.geojson",
+        [
+            (
+                {"code": "62089900100", "name": "短编码"},
+                {"type": "Point", "coordinates": [X0, Y0]},
+            ),
+            (
+                {"code": "", "name": "无编码"},
+                {"type": "Point", "coordinates": [X0, Y0]},
+            ),
+        ],
+    )
+
+    result = invoke(run, "import", "boundaries", bad, "--level", "community")
+
+    assert result.exit_code == 1
+    assert "62089900100" in result.output
+    assert "#2" in result.output
+    assert "geometry_type_wrong" in result.output
+    assert "导入被拒绝" in result.output
+
+
+def test_json_report_in_english(run: CliRunner, tmp_path: Path) -> None:
+    bad = write_geojson(tmp_path / "bad.geojson", [({"code": "", "name": "x"}, None)])
+
+    result = invoke(
+        run,
+        "--lang",
+        "en",
+        "import",
+        "boundaries",
+        bad,
+        "--level",
+        "community",
+        "--format",
+        "json",
+    )
+
+    report = json.loads(result.output)
+    assert result.exit_code == 1
+    assert {p["code"] for p in report["problems"]} == {
+        "code_missing",
+        "geometry_missing",
+    }
+    assert "Code is missing" in {p["message"] for p in report["problems"]}
+
+
+def test_csv_without_crs_is_refused_with_a_hint(run: CliRunner, tmp_path: Path) -> None:
+    csv = tmp_path / "a.csv"
+    csv.write_text(f"code,text,lon,lat\nA1,东街1号,{X0},{Y0}\n", encoding="utf-8")
+
+    result = invoke(run, "import", "addresses", csv)
+
+    assert result.exit_code == 2
+    assert "--crs" in result.output
+
+
+def test_import_scheme_preset_and_file(run: CliRunner, tmp_path: Path) -> None:
+    scheme = tmp_path / "s.yaml"
+    scheme.write_text(
+        "name: 我的方案\nroles:\n  - {key: keeper, title: 网格管家, attaches_to: grid}\n",
+        encoding="utf-8",
+    )
+
+    preset = invoke(run, "import", "scheme", "三长")
+    own = invoke(run, "import", "scheme", scheme)
+
+    assert preset.exit_code == own.exit_code == 0
+    assert "弄巷长" in preset.output
+    assert "网格管家(keeper)" in own.output
+
+
+def test_demo_builds_the_sample_county_and_is_repeatable(
+    run: CliRunner, database_url: str
+) -> None:
+    summary = json.loads((SAMPLE / "defects.json").read_text(encoding="utf-8"))[
+        "summary"
+    ]
+
+    first = invoke(run, "demo")
+    again = invoke(run, "demo")
+
+    assert first.exit_code == again.exit_code == 0
+    engine = make_engine(database_url)
+    counts = database_summary(engine)
+    engine.dispose()
+    assert counts == {
+        "district": summary["districts"],
+        "street": summary["streets"],
+        "community": summary["communities"],
+        "grid": summary["grids"],
+        "estate": summary["estates"],
+        "buildings": summary["buildings"],
+        "lanes": summary["lanes"],
+        "addresses": summary["addresses"],
+        "centres": summary["centres"],
+        "people": summary["people"],
+        "assignments": summary["assignments"],
+    }
+    for label in ("街道", "社区", "网格", "楼栋", "地址", "人员", "任职"):
+        assert label in first.output
+    assert str(summary["assignments"]) in first.output
+    # The second run finds every area unchanged and every assignment kept.
+    assert '"unchanged": 51' in again.output
+    assert f'"unchanged": {summary["assignments"]}' in again.output
