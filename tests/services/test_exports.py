@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import shapely
 
 import geopandas as gpd
+import shapely
+
 from geogrid.domain.codes import AreaLevel
 from geogrid.errors import InvalidInput
 from geogrid.services.exports import export_layer, layer_frame
