@@ -108,7 +108,7 @@ def import_people(
         ImportRejected: any row has an error; nothing was written.
     """
     table = read_table(path, encoding=encoding)
-    report = ImportReport(kind="people", source=str(path), n_read=len(table))
+    report = ImportReport(kind="assignments", source=str(path), n_read=len(table))
     if table.empty:
         raise InvalidInput("layer_empty", path=str(path))
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
