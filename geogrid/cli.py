@@ -186,7 +186,7 @@ def import_boundaries_cmd(
 ) -> None:
     """导入区域边界（街道、社区、网格、小区）/ import area boundaries as a new generation."""
     from geogrid.domain.codes import AreaLevel
-    from geogrid.services.imports import import_boundaries
+    from geogrid.services.boundaries import import_boundaries
 
     settings = get_settings()
     options = _options(
@@ -353,7 +353,9 @@ def init_cmd() -> None:
         _fail(exc)
     from geogrid.store.engine import display_url
 
-    console.print(f"数据库已就绪 / database ready: {display_url(settings.database_url)}")
+    console.print(
+        f"数据库已就绪 / database ready: {display_url(settings.database_url)}"
+    )
 
 
 def _print_summary(engine: "Engine") -> None:

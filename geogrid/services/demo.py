@@ -6,7 +6,8 @@ from pathlib import Path
 from geogrid.domain.codes import AreaLevel
 from geogrid.domain.roles import load_preset
 from geogrid.io.report import ImportReport
-from geogrid.services.imports import ImportOptions, import_boundaries, import_features
+from geogrid.services.boundaries import import_boundaries
+from geogrid.services.imports import ImportOptions, import_features
 from geogrid.services.people import import_people, save_scheme
 from geogrid.store.engine import Bind
 

@@ -11,7 +11,8 @@ from pyproj import Geod
 
 from geogrid.domain.codes import AreaLevel
 from geogrid.errors import ImportRejected
-from geogrid.services.imports import ImportOptions, import_boundaries, import_features
+from geogrid.services.boundaries import import_boundaries
+from geogrid.services.imports import ImportOptions, import_features
 from geogrid.store import areas as area_store
 from geogrid.store import features as feature_store
 from geogrid.store.engine import Bind, session_scope

@@ -8,7 +8,8 @@ from shapely.geometry import Point, Polygon, box
 
 from geogrid.domain.codes import AreaLevel
 from geogrid.errors import ImportRejected, InvalidInput
-from geogrid.services.imports import ImportOptions, import_boundaries
+from geogrid.services.boundaries import import_boundaries
+from geogrid.services.imports import ImportOptions
 from geogrid.store import areas as area_store
 from geogrid.store.engine import Bind, session_scope
 from tests.factories import (

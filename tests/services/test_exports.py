@@ -11,8 +11,9 @@ import shapely
 
 from geogrid.domain.codes import AreaLevel
 from geogrid.errors import InvalidInput
+from geogrid.services.boundaries import import_boundaries
 from geogrid.services.exports import export_layer, layer_frame
-from geogrid.services.imports import ImportOptions, import_boundaries, import_features
+from geogrid.services.imports import ImportOptions, import_features
 from geogrid.services.people import import_people
 from geogrid.store.engine import Bind, make_engine
 from tests.factories import COMMUNITY, community_file, grid_file
@@ -33,14 +34,21 @@ def _load(db: Bind, folder: Path, files: dict[str, Path]) -> None:
             db, files[level.value], level=level, options=ImportOptions(), tolerance_m=5
         )
     import_features(db, files["buildings"], layer="buildings", options=ImportOptions())
-    import_people(db, files["people"], scheme_name=None, default_scheme="三长三员一民警")
+    import_people(
+        db, files["people"], scheme_name=None, default_scheme="三长三员一民警"
+    )
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     a, b = a.reset_index(drop=True), b.reset_index(drop=True)
     if isinstance(a, gpd.GeoDataFrame):
-        assert shapely.equals_exact(a.geometry.to_numpy(), b.geometry.to_numpy(), 1e-7).all()
-        a, b = pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry"))
+        assert shapely.equals_exact(
+            a.geometry.to_numpy(), b.geometry.to_numpy(), 1e-7
+        ).all()
+        a, b = (
+            pd.DataFrame(a.drop(columns="geometry")),
+            pd.DataFrame(b.drop(columns="geometry")),
+        )
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
 
 
@@ -68,7 +76,11 @@ def test_round_trip_keeps_geometries_and_attributes(
 
     for layer in ("community", "grid", "buildings", "people"):
         first, second = layer_frame(db, layer), layer_frame(second_db, layer)
-        drop = [c for c in ("valid_from", "valid_to") if c in first.columns and layer != "people"]
+        drop = [
+            c
+            for c in ("valid_from", "valid_to")
+            if c in first.columns and layer != "people"
+        ]
         _same(first.drop(columns=drop), second.drop(columns=drop))
     grids = layer_frame(second_db, "grid")
     assert grids["parent_code"].tolist() == [COMMUNITY] * 4

@@ -4,7 +4,8 @@ import pytest
 
 from geogrid.domain.codes import AreaLevel
 from geogrid.errors import ImportRejected, InvalidInput
-from geogrid.services.imports import ImportOptions, import_boundaries
+from geogrid.services.boundaries import import_boundaries
+from geogrid.services.imports import ImportOptions
 from geogrid.services.people import (
     import_people,
     people_export_table,
