@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyogrio
 
 import geopandas as gpd
+import pyogrio
+
 from geogrid.services.imports import ImportOptions, import_features
 from geogrid.store.engine import init_db, make_engine
 
@@ -30,7 +31,10 @@ def make_csv(path: Path, rows: int) -> None:
     pd.DataFrame(
         {
             "code": [f"A{i:07d}" for i in range(rows)],
-            "text": [f"安和县城关街道东街社区{i % 400}号楼{i % 6 + 1}单元{i % 30 + 101}室" for i in range(rows)],
+            "text": [
+                f"安和县城关街道东街社区{i % 400}号楼{i % 6 + 1}单元{i % 30 + 101}室"
+                for i in range(rows)
+            ],
             "lon": lon.round(7),
             "lat": lat.round(7),
         }
@@ -45,7 +49,9 @@ def run_geogrid(url: str, csv: Path, rows: int) -> tuple[float, float]:
     engine = make_engine(url)
     init_db(engine)
     start = time.perf_counter()
-    report = import_features(engine, csv, layer="addresses", options=ImportOptions(crs="EPSG:4326"))
+    report = import_features(
+        engine, csv, layer="addresses", options=ImportOptions(crs="EPSG:4326")
+    )
     seconds = time.perf_counter() - start
     engine.dispose()
     assert report.n_written == rows, report
@@ -56,7 +62,9 @@ def run_baseline(csv: Path, out: Path, rows: int) -> tuple[float, float]:
     start = time.perf_counter()
     frame = pd.read_csv(csv, dtype=str)
     points = gpd.GeoDataFrame(
-        frame, geometry=gpd.points_from_xy(frame.lon.astype(float), frame.lat.astype(float)), crs=4326
+        frame,
+        geometry=gpd.points_from_xy(frame.lon.astype(float), frame.lat.astype(float)),
+        crs=4326,
     )
     pyogrio.write_dataframe(points, out, layer="addresses")
     seconds = time.perf_counter() - start
@@ -78,10 +86,25 @@ def main() -> None:
         make_csv(csv, args.rows)
         print(f"{args.rows:,} address rows, CSV {csv.stat().st_size / 1e6:.0f} MB")
         print(f"{'what':<34}{'seconds':>10}{'rows/s':>12}{'peak RSS MB':>14}")
-        results = [("baseline: pyogrio → GeoPackage", *run_baseline(csv, folder / "b.gpkg", args.rows))]
-        results.append(("geogrid import → SpatiaLite", *run_geogrid(f"sqlite:///{folder / 'g.sqlite'}", csv, args.rows)))
+        results = [
+            (
+                "baseline: pyogrio → GeoPackage",
+                *run_baseline(csv, folder / "b.gpkg", args.rows),
+            )
+        ]
+        results.append(
+            (
+                "geogrid import → SpatiaLite",
+                *run_geogrid(f"sqlite:///{folder / 'g.sqlite'}", csv, args.rows),
+            )
+        )
         if args.postgres:
-            results.append(("geogrid import → PostGIS", *run_geogrid(args.postgres, csv, args.rows)))
+            results.append(
+                (
+                    "geogrid import → PostGIS",
+                    *run_geogrid(args.postgres, csv, args.rows),
+                )
+            )
         for name, seconds, rate in results:
             print(f"{name:<34}{seconds:>10.1f}{rate:>12,.0f}{peak_mb():>14,.0f}")
 

@@ -293,4 +293,3 @@ def test_role_type_direct_construction():
 )
 def test_mask_phone(phone, masked):
     assert mask_phone(phone) == masked
-
