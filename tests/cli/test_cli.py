@@ -4,6 +4,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -133,7 +134,7 @@ def test_import_scheme_preset_and_file(run: CliRunner, tmp_path: Path) -> None:
 
 
 def test_demo_builds_the_sample_county_and_is_repeatable(
-    run: CliRunner, database_url: str
+    run: CliRunner, database_url: str, tmp_path: Path
 ) -> None:
     summary = json.loads((SAMPLE / "defects.json").read_text(encoding="utf-8"))[
         "summary"
@@ -165,3 +166,24 @@ def test_demo_builds_the_sample_county_and_is_repeatable(
     # The second run finds every area unchanged and every assignment kept.
     assert '"unchanged": 51' in again.output
     assert f'"unchanged": {summary["assignments"]}' in again.output
+    # Every layer can be written out for QGIS with the stored counts.
+    for layer, key in EXPORTS.items():
+        suffix = ".csv" if layer == "people" else ".gpkg"
+        out = tmp_path / f"{layer}{suffix}"
+        assert invoke(run, "export", layer, "-o", out).exit_code == 0
+        frame = pd.read_csv(out, dtype=str) if layer == "people" else gpd.read_file(out)
+        assert len(frame) == summary[key], layer
+
+
+EXPORTS = {
+    "district": "districts",
+    "street": "streets",
+    "community": "communities",
+    "grid": "grids",
+    "estate": "estates",
+    "buildings": "buildings",
+    "lanes": "lanes",
+    "addresses": "addresses",
+    "centres": "centres",
+    "people": "assignments",
+}
