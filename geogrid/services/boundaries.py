@@ -23,6 +23,7 @@ from geogrid.messages import level_name
 from geogrid.services.imports import (
     ImportOptions,
     PreparedFile,
+    check_lengths,
     extra_attrs,
     find_field,
     new_batch,
@@ -33,6 +34,7 @@ from geogrid.services.imports import (
 from geogrid.spatial.crs import local_crs
 from geogrid.store import areas as area_store
 from geogrid.store.engine import Bind, session_scope
+from geogrid.store.models import Area
 
 
 def import_boundaries(
@@ -68,6 +70,12 @@ def import_boundaries(
         )
         if options.parent_field
         else pd.Series([""] * len(prep.frame))
+    )
+    check_lengths(
+        {"code": prep.codes, "name": names, "parent_code": given},
+        Area,
+        prep.ids,
+        report,
     )
     now = options.valid_from or utcnow()
     with session_scope(bind) as session:

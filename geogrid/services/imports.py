@@ -10,6 +10,7 @@ collect every problem before anything is written, so the report lists all
 bad records and a rejected import leaves the database as it was.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from geogrid.spatial.crs import (
 )
 from geogrid.store import features as feature_store
 from geogrid.store.engine import Bind, session_scope
-from geogrid.store.models import ImportBatch
+from geogrid.store.models import Base, ImportBatch, text_limits
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,26 @@ def _numbers(
     )
 
 
+def check_lengths(
+    columns: Mapping[str, Any], model: type[Base], ids: list[str], report: ImportReport
+) -> None:
+    """Report text longer than its column holds, before the database refuses it."""
+    for field, limit in text_limits(model).items():
+        if field not in columns:
+            continue
+        lengths = (
+            pd.Series(columns[field], dtype=object).fillna("").astype(str).str.len()
+        )
+        for i in np.flatnonzero((lengths > limit).to_numpy()):
+            report.add(
+                ids[i],
+                "value_too_long",
+                field=field,
+                limit=limit,
+                length=int(lengths.iat[i]),
+            )
+
+
 def new_batch(kind: str, path: Path, crs_label: str, n: int) -> ImportBatch:
     """The row that records where an import came from."""
     return ImportBatch(
@@ -285,6 +306,7 @@ def import_features(
         for name in ("households", "residents"):
             columns[name] = columns[name].map(lambda v: 0 if v is None else v)
     columns["attrs"] = extra_attrs(frame, used)
+    check_lengths(columns, feature_store.FEATURE_MODELS[layer], prep.ids, report)
     if not report.is_ok:
         raise ImportRejected(report)
     with session_scope(bind) as session:

@@ -20,10 +20,10 @@ from geogrid.errors import ImportRejected, InvalidInput
 from geogrid.io.readers import read_table
 from geogrid.io.report import ImportReport
 from geogrid.messages import level_name
-from geogrid.services.imports import utcnow
+from geogrid.services.imports import check_lengths, utcnow
 from geogrid.store import people as people_store
 from geogrid.store.engine import Bind, session_scope
-from geogrid.store.models import ImportBatch
+from geogrid.store.models import Assignment, ImportBatch, Person
 
 REQUIRED_COLUMNS = ("person_code", "name", "role", "target_code")
 PERSON_FIELDS = (
@@ -131,6 +131,8 @@ def import_people(
             else active_scheme(session, default=default_scheme)
         )
         persons = _persons(table, ids, report)
+        check_lengths({"code": table["person_code"], **table}, Person, ids, report)
+        check_lengths(table, Assignment, ids, report)
         assignments = _assignments(session, table, ids, scheme, report, now)
         if not report.is_ok:
             raise ImportRejected(report)

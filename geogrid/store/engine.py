@@ -15,27 +15,36 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from geogrid.errors import StorageError
 
 
 def make_engine(url: str, *, spatialite_path: str = "mod_spatialite") -> Engine:
-    """Create an engine for a SpatiaLite file or a PostGIS database.
+    """Create an engine for a SpatiaLite file or a PostGIS database and check it answers.
 
     Raises:
-        StorageError: mod_spatialite cannot be loaded (``spatialite_missing``).
+        StorageError: mod_spatialite cannot be loaded (``spatialite_missing``) or
+            the database cannot be reached (``database_unavailable``).
     """
-    if url.startswith("sqlite"):
-        engine = create_engine(url)
+    is_sqlite = url.startswith("sqlite")
+    engine = create_engine(url) if is_sqlite else create_engine(url, pool_pre_ping=True)
+    if is_sqlite:
         _install_spatialite_hooks(engine, spatialite_path)
-        try:
-            engine.connect().close()
-        except OperationalError as exc:
-            raise StorageError("spatialite_missing", reason=str(exc.orig)) from exc
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        engine.connect().close()
+    except AttributeError as exc:
+        # A Python whose sqlite3 was built without extension loading (pyenv).
+        raise StorageError("spatialite_missing", reason=str(exc)) from exc
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip()
+        if is_sqlite and ("spatialite" in reason or spatialite_path in reason):
+            raise StorageError("spatialite_missing", reason=reason) from exc
+        raise StorageError(
+            "database_unavailable", url=display_url(url), reason=reason
+        ) from exc
+    return engine
 
 
 def _install_spatialite_hooks(engine: Engine, spatialite_path: str) -> None:

@@ -178,3 +178,12 @@ class Assignment(Base):
     valid_from: Mapped[datetime] = mapped_column(DateTime)
     valid_to: Mapped[datetime | None] = mapped_column(DateTime)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+
+def text_limits(model: type[Base]) -> dict[str, int]:
+    """Maximum lengths of a table's text columns (PostGIS enforces them, SQLite does not)."""
+    return {
+        column.name: column.type.length
+        for column in model.__table__.columns
+        if isinstance(column.type, String) and column.type.length
+    }

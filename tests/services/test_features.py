@@ -144,3 +144,19 @@ def test_centre_without_radius_is_reported(db: Bind, tmp_path: Path) -> None:
     assert [(p.record, p.params.get("field")) for p in caught.value.report.errors] == [
         ("C1", "radius_m")
     ]
+
+
+def test_overlong_text_is_reported_before_the_database_refuses_it(
+    db: Bind, tmp_path: Path
+) -> None:
+    path = write_geojson(
+        tmp_path / "b.geojson",
+        [({"code": "B1", "name": "楼" * 201}, square(0, 0, size=0.0003))],
+    )
+
+    with pytest.raises(ImportRejected) as caught:
+        import_features(db, path, layer="buildings", options=ImportOptions())
+
+    assert [
+        (p.record, p.code, p.params["field"]) for p in caught.value.report.errors
+    ] == [("B1", "value_too_long", "name")]
