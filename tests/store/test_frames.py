@@ -1,0 +1,43 @@
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from geogrid.services.imports import ImportOptions, import_features
+from geogrid.store import frames
+from geogrid.store.engine import Bind, session_scope
+from tests.factories import X0, Y0
+
+
+def _addresses(path: Path, n: int, start: int = 0) -> Path:
+    rows = "".join(f"A{i},东街{i}号,{X0 + i * 1e-5},{Y0}\n" for i in range(start, start + n))
+    path.write_text("code,text,lon,lat\n" + rows, encoding="utf-8")
+    return path
+
+
+def _indexed(db: Bind) -> int:
+    with session_scope(db) as session:
+        if session.bind.dialect.name == "postgresql":
+            # The GiST index exists and a bbox query through it finds every row.
+            assert session.scalar(
+                text("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_address_geom'")
+            )
+            return int(
+                session.scalar(
+                    text("SELECT count(*) FROM address WHERE geom && ST_MakeEnvelope(100, 30, 110, 40, 4326)")
+                )
+            )
+        return int(session.scalar(text("SELECT count(*) FROM idx_address_geom")))
+
+
+@pytest.mark.parametrize("bulk_rows", [3, 1_000_000], ids=["rebuilt", "kept"])
+def test_spatial_index_holds_every_row_after_a_load(
+    db: Bind, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk_rows: int
+) -> None:
+    monkeypatch.setattr(frames, "BULK_ROWS", bulk_rows)
+    options = ImportOptions(crs="EPSG:4326")
+
+    import_features(db, _addresses(tmp_path / "a.csv", 5), layer="addresses", options=options)
+    import_features(db, _addresses(tmp_path / "b.csv", 2, start=5), layer="addresses", options=options)
+
+    assert _indexed(db) == 7
