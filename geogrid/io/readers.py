@@ -147,6 +147,12 @@ def _csv_features(
         ok = np.isfinite(x) & np.isfinite(y)
         geoms = np.full(n, None, dtype=object)
         geoms[ok] = shapely.points(x[ok], y[ok])
+        # Blank coordinates mean "no location yet"; text that is not a number
+        # is a broken record and must be reported, not silently dropped.
+        given = (table[lon].str.strip() != "") | (table[lat].str.strip() != "")
+        malformed = np.flatnonzero(given.to_numpy() & ~ok).tolist()
+        # The columns became the geometry; keeping them would store them twice.
+        table = table.drop(columns=[lon, lat])
     elif (
         lon_field is None
         and lat_field is None

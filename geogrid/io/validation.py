@@ -19,9 +19,7 @@ from geogrid.io.report import RecordError
 GeometryKind = Literal["polygon", "line", "point"]
 
 UNCLOSED_REASON = "环未闭合 (unclosed ring)"
-MALFORMED_REASON = (
-    "几何结构不完整，如坐标点数不足 (malformed geometry, e.g. too few points)"
-)
+MALFORMED_REASON = "几何无法解析：坐标不是数字或点数不足 (unparseable geometry: coordinates not numbers or too few points)"
 
 _T = shapely.GeometryType
 # Single-part type, multi-part type: the family each layer kind accepts.

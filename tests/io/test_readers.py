@@ -208,8 +208,21 @@ def test_read_features_csv_utf8_points_without_crs(tmp_path: Path) -> None:
 def test_read_features_csv_utf8_bom(tmp_path: Path) -> None:
     path = _csv(tmp_path / "a.csv", "lon,lat,name\n116.1,39.2,东街\n", "utf-8-sig")
     frame = read_features(path)
-    assert "lon" in frame.columns
+    assert list(frame.columns) == ["name", "geometry"]
     assert frame.geometry[0].equals(shapely.Point(116.1, 39.2))
+
+
+def test_read_features_csv_reports_coordinates_that_are_not_numbers(
+    tmp_path: Path,
+) -> None:
+    path = _csv(
+        tmp_path / "a.csv",
+        "code,lon,lat\nA1,116.1,39.2\nA2,,\nA3,116.x,39.2\n",
+        "utf-8",
+    )
+    frame = read_features(path)
+    assert frame.geometry.isna().tolist() == [False, True, True]
+    assert frame.attrs["malformed_geometries"] == [2]
 
 
 def test_read_features_csv_gb18030_fallback(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ from tests.factories import X0, Y0
 
 
 def _addresses(path: Path, n: int, start: int = 0) -> Path:
-    rows = "".join(f"A{i},东街{i}号,{X0 + i * 1e-5},{Y0}\n" for i in range(start, start + n))
+    rows = "".join(
+        f"A{i},东街{i}号,{X0 + i * 1e-5},{Y0}\n" for i in range(start, start + n)
+    )
     path.write_text("code,text,lon,lat\n" + rows, encoding="utf-8")
     return path
 
@@ -20,11 +22,15 @@ def _indexed(db: Bind) -> int:
         if session.bind.dialect.name == "postgresql":
             # The GiST index exists and a bbox query through it finds every row.
             assert session.scalar(
-                text("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_address_geom'")
+                text(
+                    "SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_address_geom'"
+                )
             )
             return int(
                 session.scalar(
-                    text("SELECT count(*) FROM address WHERE geom && ST_MakeEnvelope(100, 30, 110, 40, 4326)")
+                    text(
+                        "SELECT count(*) FROM address WHERE geom && ST_MakeEnvelope(100, 30, 110, 40, 4326)"
+                    )
                 )
             )
         return int(session.scalar(text("SELECT count(*) FROM idx_address_geom")))
@@ -37,7 +43,14 @@ def test_spatial_index_holds_every_row_after_a_load(
     monkeypatch.setattr(frames, "BULK_ROWS", bulk_rows)
     options = ImportOptions(crs="EPSG:4326")
 
-    import_features(db, _addresses(tmp_path / "a.csv", 5), layer="addresses", options=options)
-    import_features(db, _addresses(tmp_path / "b.csv", 2, start=5), layer="addresses", options=options)
+    import_features(
+        db, _addresses(tmp_path / "a.csv", 5), layer="addresses", options=options
+    )
+    import_features(
+        db,
+        _addresses(tmp_path / "b.csv", 2, start=5),
+        layer="addresses",
+        options=options,
+    )
 
     assert _indexed(db) == 7
