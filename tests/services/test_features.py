@@ -162,12 +162,21 @@ def test_overlong_text_is_reported_before_the_database_refuses_it(
     ] == [("B1", "value_too_long", "name")]
 
 
-def test_address_with_unreadable_coordinates_is_rejected(db: Bind, tmp_path: Path) -> None:
+def test_address_with_unreadable_coordinates_is_rejected(
+    db: Bind, tmp_path: Path
+) -> None:
     csv = tmp_path / "a.csv"
-    csv.write_text(f"code,text,lon,lat\nA1,东街1号,{X0},{Y0}\nA2,东街2号,107.3x,{Y0}\n", encoding="utf-8")
+    csv.write_text(
+        f"code,text,lon,lat\nA1,东街1号,{X0},{Y0}\nA2,东街2号,107.3x,{Y0}\n",
+        encoding="utf-8",
+    )
 
     with pytest.raises(ImportRejected) as caught:
-        import_features(db, csv, layer="addresses", options=ImportOptions(crs="EPSG:4326"))
+        import_features(
+            db, csv, layer="addresses", options=ImportOptions(crs="EPSG:4326")
+        )
 
-    assert [(p.record, p.code) for p in caught.value.report.errors] == [("A2", "geometry_invalid")]
+    assert [(p.record, p.code) for p in caught.value.report.errors] == [
+        ("A2", "geometry_invalid")
+    ]
     assert _frame(db, "addresses").empty
