@@ -28,6 +28,24 @@ class Settings(BaseSettings):
     role_scheme: str = "三长三员一民警"
     """The active role scheme (角色方案) when none is stored yet."""
 
+    building_rule: Literal["point_on_surface", "largest_share"] = "point_on_surface"
+    """How a building finds its grid: the grid holding its point-on-surface, or the largest share."""
+
+    split_share: float = 0.10
+    """A building is reported as split when a second grid holds more than this share of it."""
+
+    address_tolerance_m: float = 3.0
+    """How far an address may lie from the building it is given to."""
+
+    lookup_near_m: float = 100.0
+    """How far a point lookup searches for the nearest building when in none."""
+
+    host: str = "127.0.0.1"
+    """Where ``geogrid serve`` listens."""
+
+    port: int = 8000
+    """The port ``geogrid serve`` listens on."""
+
 
 @lru_cache
 def get_settings() -> Settings:

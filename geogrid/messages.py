@@ -112,6 +112,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Reaches {outside_m2} m² ({outside_pct}%) outside its parent {parent_code} (tolerance {tolerance_m} m)",
     ),
     "area_not_found": ("找不到区域 {code}", "Area {code} not found"),
+    "lookup_query_missing": (
+        "请给出 lon 和 lat，或 address",
+        "Give lon and lat, or address",
+    ),
+    "geojson_invalid": ("GeoJSON 无效：{reason}", "Invalid GeoJSON: {reason}"),
+    "shape_too_large": (
+        "范围过大：{area_km2} 平方公里（最多 {limit_km2} 平方公里）",
+        "Shape too large: {area_km2} km² (at most {limit_km2} km²)",
+    ),
+    "address_not_found": (
+        "没有把握确定地址“{query}”，以下是最接近的候选",
+        "No confident match for '{query}'; the closest candidates follow",
+    ),
     # people and roles
     "scheme_invalid": (
         "角色方案 {name} 无效：{reason}",

@@ -131,9 +131,11 @@ class PostgisDatabases:
 
     def fresh(self) -> str:
         """A new database copied from the migrated template; returns its URL."""
-        return self.url(
-            self._create(f"geogrid_t_{uuid.uuid4().hex[:10]}", template=self.template)
-        )
+        return self.url(self.create_from(self.template))
+
+    def create_from(self, template: str) -> str:
+        """A new database copied from ``template``; returns its name."""
+        return self._create(f"geogrid_t_{uuid.uuid4().hex[:10]}", template=template)
 
     def drop_all(self) -> None:
         with self.admin.connect() as conn:
@@ -181,3 +183,54 @@ def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
         outer = conn.begin()
         yield conn
         outer.rollback()
+
+
+@pytest.fixture(scope="session")
+def _samples() -> Iterator[dict[str, Engine]]:
+    built: dict[str, Engine] = {}
+    yield built
+    for engine in built.values():
+        engine.dispose()
+
+
+@pytest.fixture
+def sample_db(
+    backend: str,
+    request: pytest.FixtureRequest,
+    _samples: dict[str, Engine],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Engine:
+    """The sample county, imported and assigned once per backend; tests must only read it."""
+    if backend not in _samples:
+        from geogrid.services.assignment import AssignOptions, assign_all
+        from geogrid.services.demo import build_sample
+
+        if backend == "spatialite":
+            path = tmp_path_factory.mktemp("sample") / "sample.sqlite"
+            shutil.copyfile(request.getfixturevalue("spatialite_template"), path)
+            url = f"sqlite:///{path}"
+        else:
+            url = request.getfixturevalue("postgis_databases").fresh()
+        engine = make_engine(url)
+        build_sample(engine, SAMPLE, tolerance_m=5.0)
+        assign_all(engine, AssignOptions())
+        _samples[backend] = engine
+    return _samples[backend]
+
+
+@pytest.fixture
+def sample_copy(
+    backend: str, sample_db: Engine, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Engine]:
+    """A private copy of the sample county that a test may change."""
+    sample_db.dispose()  # PostgreSQL copies a template only with no one connected
+    if backend == "spatialite":
+        path = tmp_path / "sample.sqlite"
+        shutil.copyfile(sample_db.url.database or "", path)
+        url = f"sqlite:///{path}"
+    else:
+        dbs: PostgisDatabases = request.getfixturevalue("postgis_databases")
+        url = dbs.url(dbs.create_from(sample_db.url.database or ""))
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()

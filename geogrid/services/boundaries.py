@@ -20,6 +20,7 @@ from geogrid.domain.codes import AreaLevel, code_problem, parent_code_of
 from geogrid.errors import ImportRejected
 from geogrid.io.report import ImportReport
 from geogrid.messages import level_name
+from geogrid.services.assignment import AssignOptions, has_links, reassign_region
 from geogrid.services.imports import (
     ImportOptions,
     PreparedFile,
@@ -44,12 +45,15 @@ def import_boundaries(
     level: AreaLevel,
     options: ImportOptions,
     tolerance_m: float,
+    assign: AssignOptions | None = None,
 ) -> ImportReport:
     """Import one level of area boundaries (区域边界) as a new generation.
 
     A file replaces the children of every parent it touches: changed areas
     get a new generation, removed ones are ended (valid_to), unchanged ones
     are kept as they are, and every old generation stays queryable by date.
+    Once links have been computed, a redraw of grids or estates recomputes
+    the links it can reach, with ``assign`` (default rules when None).
 
     Raises:
         ImportRejected: any record has an error; nothing was written.
@@ -101,7 +105,9 @@ def import_boundaries(
                 prep.codes, names, parents, extra_attrs(prep.frame, used), strict=True
             )
         ]
-        report.counts = _write_generation(session, level, rows, prep.geoms, now)
+        report.counts = _write_generation(
+            session, level, rows, prep.geoms, now, assign or AssignOptions()
+        )
         report.n_written = report.counts["inserted"]
     return report
 
@@ -238,6 +244,7 @@ def _write_generation(
     rows: list[dict[str, Any]],
     geoms: gpd.GeoSeries,
     now: datetime,
+    assign: AssignOptions,
 ) -> dict[str, int]:
     """End what changed or disappeared, insert what is new or changed, keep the rest."""
     touched = {r["parent_code"] for r in rows}
@@ -260,6 +267,11 @@ def _write_generation(
     ended = [int(r.id) for r in old.values() if r.code not in keep]
     area_store.end_areas(session, ended, now)
     area_store.add_areas(session, insert_rows, insert_geoms)
+    if level in (AreaLevel.GRID, AreaLevel.ESTATE) and (ended or insert_rows):
+        changed = [
+            r.geometry for r in old.values() if r.code not in keep
+        ] + insert_geoms
+        _keep_links_current(session, shapely.union_all(changed), assign)
     file_codes = set(codes)
     return {
         "inserted": len(insert_rows),
@@ -269,6 +281,14 @@ def _write_generation(
         ),
         "ended": sum(1 for r in old.values() if r.code not in file_codes),
     }
+
+
+def _keep_links_current(
+    session: Session, region: shapely.Geometry, options: AssignOptions
+) -> None:
+    """After a redraw, recompute the building and address links the change can reach."""
+    if has_links(session):
+        reassign_region(session, region, options)
 
 
 def _same_area(prev: Any, row: dict[str, Any], geom: shapely.Geometry) -> bool:

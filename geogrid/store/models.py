@@ -86,6 +86,12 @@ class Building(Base):
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
     )
+    # Derived links (never typed in): written by the assignment service.
+    grid_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    grid_share: Mapped[float | None] = mapped_column()
+    split_grid_code: Mapped[str | None] = mapped_column(String(40))
+    split_share: Mapped[float | None] = mapped_column()
+    estate_code: Mapped[str | None] = mapped_column(String(40))
 
 
 class Lane(Base):
@@ -117,6 +123,11 @@ class Address(Base):
     geom: Mapped[WKBElement | None] = mapped_column(
         Geometry("POINT", srid=SRID, spatial_index=True, nullable=True)
     )
+    # Derived links: address → building → grid, and why (assign_reason).
+    building_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    grid_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    assign_reason: Mapped[str | None] = mapped_column(String(20))
+    building_distance_m: Mapped[float | None] = mapped_column()
 
 
 class ServiceCentre(Base):

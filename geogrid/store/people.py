@@ -9,7 +9,15 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from geogrid.store.areas import valid_at
-from geogrid.store.models import Area, Assignment, Building, Lane, Person, RoleSchemeRow
+from geogrid.store.models import (
+    Area,
+    Assignment,
+    Building,
+    ImportBatch,
+    Lane,
+    Person,
+    RoleSchemeRow,
+)
 
 
 def save_scheme(
@@ -146,3 +154,8 @@ def count_people(session: Session) -> tuple[int, int]:
         or 0
     )
     return int(persons), int(assignments)
+
+
+def data_version(session: Session) -> int:
+    """A number that grows with every write (the newest import batch id)."""
+    return int(session.scalar(select(func.max(ImportBatch.id))) or 0)

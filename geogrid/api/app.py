@@ -1,0 +1,43 @@
+"""The FastAPI application (应用) and its start-up."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from geogrid import __version__
+from geogrid.api.errors import install_error_handlers
+from geogrid.api.routers import lookup
+from geogrid.config import Settings, get_settings
+from geogrid.services.lookup import LookupService
+from geogrid.store.engine import Bind, init_db, make_engine
+
+
+def create_app(
+    settings: Settings | None = None, *, bind: Bind | None = None
+) -> FastAPI:
+    """Build the app; ``bind`` lets tests hand in their own database."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        if bind is None:
+            engine = make_engine(
+                settings.database_url, spatialite_path=settings.spatialite_path
+            )
+            init_db(engine)
+        app.state.lookup = LookupService(bind if bind is not None else engine)  # type: ignore[arg-type]
+        yield
+        if engine is not None:
+            engine.dispose()
+
+    app = FastAPI(
+        title="geogrid",
+        version=__version__,
+        description="社区网格化管理服务 / community grid governance",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(lookup.router)
+    return app

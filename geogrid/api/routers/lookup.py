@@ -1,0 +1,55 @@
+"""``/lookup``: who covers a point or an address, and what lies inside a shape."""
+
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from geogrid.api.deps import CallerDep, LookupDep
+from geogrid.errors import InvalidInput
+
+router = APIRouter(prefix="/lookup", tags=["lookup 查询"])
+
+
+def _as_of(day: date | None) -> datetime | None:
+    # A date means "as it stood at the end of that day".
+    return datetime.combine(day, time.max) if day else None
+
+
+@router.get(
+    "", summary="按坐标或地址查询归属与责任人 / who covers a point or an address"
+)
+def lookup(
+    service: LookupDep,
+    caller: CallerDep,
+    lon: Annotated[float | None, Query(ge=-180, le=180, description="经度")] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90, description="纬度")] = None,
+    crs: Annotated[
+        str, Query(max_length=100, description="EPSG:4326、EPSG:4490、gcj02 或 bd09")
+    ] = "EPSG:4326",
+    address: Annotated[
+        str | None, Query(max_length=300, description="地址文本")
+    ] = None,
+    day: Annotated[
+        date | None, Query(alias="date", description="查询该日有效的边界与任职")
+    ] = None,
+) -> dict[str, Any]:
+    """Answer by point (``lon``, ``lat``, ``crs``) or by ``address`` text."""
+    if address is not None and address.strip():
+        return service.address(address, as_of=_as_of(day), caller=caller)
+    if lon is None or lat is None:
+        raise InvalidInput("lookup_query_missing")
+    return service.point(lon, lat, crs=crs, as_of=_as_of(day), caller=caller)
+
+
+@router.post("/within", summary="范围内的网格、楼栋、地址和户数 / contents of a shape")
+def within(
+    service: LookupDep,
+    caller: CallerDep,
+    geometry: Annotated[
+        dict[str, Any], Body(description="GeoJSON Polygon/MultiPolygon 或 Feature")
+    ],
+    crs: Annotated[str, Query(max_length=100)] = "EPSG:4326",
+) -> dict[str, Any]:
+    """Grids, buildings, addresses and households inside a polygon."""
+    return service.within(geometry, crs=crs, caller=caller)

@@ -1,0 +1,76 @@
+"""Who may see what (访问角色与公示字段): caller roles and the contact-card filter.
+
+Residents see only what a 公示牌 would post: the fields a role scheme marks
+public, and a person's phone only where that person agreed to publish it
+(otherwise masked or hidden, as the scheme says). Staff see everything.
+"""
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from geogrid.domain.roles import RoleType, mask_phone
+
+
+class Role(StrEnum):
+    """A caller's role (访问角色)."""
+
+    PUBLIC = "public"  # 公众: published data only
+    STAFF = "staff"  # 工作人员: contacts and addresses
+    PLANNER = "planner"  # 规划人员: boundaries and plans
+    ADMIN = "admin"  # 管理员: users, schemes, audit
+
+    @property
+    def is_public(self) -> bool:
+        """True for callers without a login."""
+        return self is Role.PUBLIC
+
+
+def contact_card(
+    person: Mapping[str, Any],
+    role_type: RoleType,
+    *,
+    phone_display: str,
+    caller: Role,
+) -> dict[str, Any]:
+    """One role-holder as the caller may see them (联系卡).
+
+    Args:
+        person: name, phone, organisation, is_party_member, employment and
+            ``visibility`` (field -> "public" | "private").
+        role_type: the role held; its ``public_fields`` bound what is posted.
+        phone_display: the scheme's rule for a phone its holder keeps private:
+            "full", "masked" or "hidden".
+        caller: who is asking.
+
+    Returns:
+        A dict with ``role``, ``title`` and the visible contact fields.
+
+    Examples:
+        >>> from geogrid.domain.roles import load_preset
+        >>> worker = load_preset("三长三员一民警").role("grid_worker")
+        >>> p = {"name": "张伟", "phone": "13800000001", "visibility": {"phone": "private"}}
+        >>> contact_card(p, worker, phone_display="masked", caller=Role.PUBLIC)["phone"]
+        '138****0001'
+        >>> contact_card(p, worker, phone_display="masked", caller=Role.STAFF)["phone"]
+        '13800000001'
+    """
+    card: dict[str, Any] = {"role": role_type.key, "title": role_type.title}
+    fields = {
+        "name": person.get("name", ""),
+        "phone": person.get("phone", ""),
+        "organisation": person.get("organisation", ""),
+        "is_party_member": person.get("is_party_member"),
+        "employment": person.get("employment", ""),
+        "duties": role_type.duties,
+    }
+    if not caller.is_public:
+        return card | fields
+    visibility = person.get("visibility") or {}
+    for field in role_type.public_fields:
+        value = fields[field]
+        if field == "duties" or visibility.get(field) == "public":
+            card[field] = value
+        elif field == "phone" and value and phone_display != "hidden":
+            card[field] = value if phone_display == "full" else mask_phone(str(value))
+    return card

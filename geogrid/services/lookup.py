@@ -1,0 +1,420 @@
+"""Who covers this point or address (谁负责): the chain 街道 → 社区 → 网格 → 楼栋 and its people.
+
+Lookups answer from an in-memory snapshot of one generation (areas, buildings,
+their stored links, the role-holders and the address index). The snapshot is
+rebuilt only when the data changed, which every write marks with a new
+import_batch row, so a lookup costs no database round trip.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from threading import Lock
+from typing import Any
+
+import pandas as pd
+
+import geopandas as gpd
+import pyproj
+import shapely
+from shapely.geometry import shape as geojson_shape
+
+from geogrid.domain.access import Role, contact_card
+from geogrid.domain.address_index import AddressIndex
+from geogrid.domain.roles import RoleScheme
+from geogrid.errors import InvalidInput
+from geogrid.messages import level_name
+from geogrid.services.people import active_scheme
+from geogrid.spatial.assign import BuildingRule, assign_buildings
+from geogrid.spatial.crs import (
+    STORAGE_CRS,
+    CrsSpec,
+    bd09_to_wgs84,
+    gcj02_to_wgs84,
+    local_crs,
+    parse_crs,
+    swapped_latlon,
+    to_storage,
+)
+from geogrid.spatial.lookup import LookupIndex, build_lookup_index, lookup_point
+from geogrid.store import areas as area_store
+from geogrid.store import links as link_store
+from geogrid.store import people as people_store
+from geogrid.store.engine import Bind, session_scope
+
+MAX_WITHIN_M2 = 25_000_000.0
+"""Largest shape ``within`` accepts (25 km²): a lockdown area, not a county."""
+
+
+@dataclass
+class Snapshot:
+    """One generation's areas, buildings and role-holders, ready to answer."""
+
+    version: int
+    as_of: datetime | None
+    areas: dict[str, dict[str, Any]]
+    buildings: pd.DataFrame
+    holders: dict[tuple[str, str], list[dict[str, Any]]]
+    scheme: RoleScheme
+    index: LookupIndex
+    _addresses: AddressIndex | None = field(default=None, repr=False)
+    address_building: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    def cards(self, level: str, code: str, caller: Role) -> list[dict[str, Any]]:
+        """The role-holders of one target as the caller may see them."""
+        cards = []
+        for row in self.holders.get((level, code), []):
+            if row["role"] not in self.scheme.keys:
+                continue
+            role = self.scheme.role(row["role"])
+            cards.append(
+                contact_card(
+                    row, role, phone_display=self.scheme.phone_display, caller=caller
+                )
+            )
+        return cards
+
+
+class LookupService:
+    """Point, address and shape lookups over cached snapshots (查询服务)."""
+
+    def __init__(self, bind: Bind, *, near_m: float = 100.0) -> None:
+        self.bind = bind
+        self.near_m = near_m
+        self._snapshots: dict[datetime | None, Snapshot] = {}
+        self._lock = Lock()
+        self._transformers: dict[str, pyproj.Transformer] = {}
+
+    # ---------------------------------------------------------------- snapshots
+
+    def snapshot(self, as_of: datetime | None = None) -> Snapshot:
+        """The snapshot for ``as_of`` (None: now), rebuilt when the data changed."""
+        with session_scope(self.bind) as session:
+            version = people_store.data_version(session)
+            cached = self._snapshots.get(as_of)
+            if cached is not None and cached.version == version:
+                return cached
+            with self._lock:
+                snap = _build_snapshot(session, version, as_of)
+                if len(self._snapshots) > 8:
+                    self._snapshots.clear()
+                self._snapshots[as_of] = snap
+            return snap
+
+    def address_index(self, snap: Snapshot) -> AddressIndex:
+        """The address index of a snapshot, built on first use (it is the costly part)."""
+        if snap._addresses is None:
+            with self._lock, session_scope(self.bind) as session:
+                addresses = pd.DataFrame(
+                    link_store.addresses_frame(session).drop(columns="geometry")
+                )
+                snap.address_building = {
+                    code: building if isinstance(building, str) else None
+                    for code, building in zip(
+                        addresses["code"], addresses["building_code"], strict=True
+                    )
+                }
+                snap._addresses = AddressIndex.build(
+                    addresses, snap.buildings.reset_index(drop=True)
+                )
+        return snap._addresses
+
+    # ------------------------------------------------------------------- point
+
+    def point(
+        self,
+        lon: float,
+        lat: float,
+        *,
+        crs: str = "EPSG:4326",
+        as_of: datetime | None = None,
+        caller: Role = Role.PUBLIC,
+    ) -> dict[str, Any]:
+        """Who covers a point (点位查询), given in any supported CRS."""
+        spec = parse_crs(crs)
+        x, y = self._to_storage(lon, lat, spec)
+        snap = self.snapshot(as_of)
+        hit = lookup_point(snap.index, x, y, near_m=self.near_m)
+        result: dict[str, Any] = {
+            "query": {
+                "lon": lon,
+                "lat": lat,
+                "crs": spec.label,
+                "lon_wgs84": x,
+                "lat_wgs84": y,
+            },
+            "date": as_of.date().isoformat() if as_of else None,
+            "found": bool(hit.areas),
+            "chain": _chain(snap, hit.areas, hit.building, caller),
+            "nearest_building": None,
+        }
+        if hit.nearest_building is not None:
+            code, distance = hit.nearest_building
+            result["nearest_building"] = _building(snap, code) | {
+                "distance_m": round(distance, 1)
+            }
+        return result
+
+    def _to_storage(self, lon: float, lat: float, spec: CrsSpec) -> tuple[float, float]:
+        if not all(map(_is_number, (lon, lat))):
+            raise InvalidInput("coordinate_out_of_range", x=lon, y=lat)
+        if spec.kind == "gcj02":
+            x, y = gcj02_to_wgs84(lon, lat)
+        elif spec.kind == "bd09":
+            x, y = bd09_to_wgs84(lon, lat)
+        else:
+            if spec.label not in self._transformers:
+                self._transformers[spec.label] = pyproj.Transformer.from_crs(
+                    spec.crs, STORAGE_CRS, always_xy=True
+                )
+            x, y = self._transformers[spec.label].transform(lon, lat)
+        x, y = float(x), float(y)
+        point = gpd.GeoSeries([shapely.Point(x, y)], crs=STORAGE_CRS)
+        if swapped_latlon(point)[0]:
+            raise InvalidInput("latlon_swapped", x=lon, y=lat)
+        if not (-180 <= x <= 180 and -90 <= y <= 90):
+            raise InvalidInput("coordinate_out_of_range", x=lon, y=lat)
+        return x, y
+
+    # ----------------------------------------------------------------- address
+
+    def address(
+        self,
+        text: str,
+        *,
+        as_of: datetime | None = None,
+        caller: Role = Role.PUBLIC,
+        limit: int = 5,
+    ) -> dict[str, Any]:
+        """Who covers an address typed as text (地址查询), with ranked candidates."""
+        snap = self.snapshot(as_of)
+        match = self.address_index(snap).match(text, limit=limit)
+        candidates = [
+            {
+                "kind": c.kind,
+                "code": c.code,
+                "text": c.text,
+                "score": round(c.score, 3),
+                "matched": list(c.matched),
+            }
+            for c in match.candidates
+        ]
+        if caller.is_public:
+            candidates = _public_candidates(snap, candidates)
+        result: dict[str, Any] = {
+            "query": text,
+            "date": as_of.date().isoformat() if as_of else None,
+            "found": bool(match.is_confident and candidates),
+            "candidates": candidates,
+            "chain": [],
+        }
+        if result["found"]:
+            best = match.candidates[0]
+            building = (
+                best.code
+                if best.kind == "building"
+                else self._building_of(snap, best.code)
+            )
+            areas = _areas_of_building(snap, building) if building else {}
+            result["chain"] = _chain(snap, areas, building, caller)
+            if best.kind == "address" and not caller.is_public:
+                result["address"] = {"code": best.code, "text": best.text}
+        return result
+
+    def _building_of(self, snap: Snapshot, address_code: str) -> str | None:
+        self.address_index(snap)
+        return snap.address_building.get(address_code)
+
+    # ------------------------------------------------------------------ within
+
+    def within(
+        self,
+        geometry: dict[str, Any],
+        *,
+        crs: str = "EPSG:4326",
+        caller: Role = Role.PUBLIC,
+    ) -> dict[str, Any]:
+        """What lies inside a shape (范围查询): grids, buildings, addresses and households."""
+        shape = _parse_shape(geometry, parse_crs(crs))
+        snap = self.snapshot()
+        metric = local_crs(gpd.GeoSeries([shape], crs=STORAGE_CRS))
+        area_m2 = float(
+            gpd.GeoSeries([shape], crs=STORAGE_CRS).to_crs(metric).area.iloc[0]
+        )
+        if area_m2 > MAX_WITHIN_M2:
+            raise InvalidInput(
+                "shape_too_large",
+                area_km2=round(area_m2 / 1e6, 1),
+                limit_km2=MAX_WITHIN_M2 / 1e6,
+            )
+        hits = snap.index.area_tree.query(shape, predicate="intersects")
+        grids = sorted(
+            code
+            for code in snap.index.area_code[hits]
+            if snap.areas[code]["level"] == "grid"
+        )
+        with session_scope(self.bind) as session:
+            buildings = link_store.buildings_frame(session, bbox=shape.bounds)
+            addresses = link_store.addresses_frame(session, bbox=shape.bounds)
+        buildings = buildings[buildings.intersects(shape)]
+        addresses = addresses[addresses.geometry.notna() & addresses.within(shape)]
+        result: dict[str, Any] = {
+            "area_m2": round(area_m2, 1),
+            "grids": [{"code": c, "name": snap.areas[c]["name"]} for c in grids],
+            "buildings": [
+                {"code": b.code, "name": b.name, "households": int(b.households)}
+                for b in buildings.itertuples()
+            ],
+            "n_addresses": len(addresses),
+            "households": int(buildings["households"].sum()),
+        }
+        if not caller.is_public:
+            result["addresses"] = [
+                {"code": a.code, "text": a.text} for a in addresses.itertuples()
+            ]
+        return result
+
+
+def _is_number(value: object) -> bool:
+    return (
+        isinstance(value, int | float) and value == value and abs(value) != float("inf")
+    )
+
+
+def _parse_shape(geometry: dict[str, Any], spec: CrsSpec) -> shapely.Geometry:
+    """A GeoJSON Polygon/MultiPolygon (or a Feature holding one) in storage CRS."""
+    if isinstance(geometry, dict) and geometry.get("type") == "Feature":
+        geometry = geometry.get("geometry") or {}
+    try:
+        shape = geojson_shape(geometry)
+    except (
+        AttributeError,
+        KeyError,
+        TypeError,
+        ValueError,
+        shapely.errors.GEOSException,
+    ) as exc:
+        raise InvalidInput(
+            "geojson_invalid", reason=str(exc) or type(exc).__name__
+        ) from exc
+    if shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InvalidInput(
+            "geometry_type_wrong", expected="Polygon", actual=shape.geom_type
+        )
+    if not shape.is_valid:
+        raise InvalidInput("geometry_invalid", reason=shapely.is_valid_reason(shape))
+    return to_storage(gpd.GeoSeries([shape], crs=STORAGE_CRS), spec).iloc[0]
+
+
+def _building(snap: Snapshot, code: str) -> dict[str, Any]:
+    row = snap.buildings.loc[code]
+    return {
+        "code": code,
+        "name": row["name"],
+        "number": row["number"],
+        "estate": row["estate"],
+    }
+
+
+def _areas_of_building(snap: Snapshot, code: str) -> dict[str, str]:
+    grid = (
+        snap.buildings.loc[code, "grid_code"] if code in snap.buildings.index else None
+    )
+    if grid is None or grid != grid:
+        return {}
+    chain: dict[str, str] = {}
+    current: str | None = grid
+    while current is not None and current in snap.areas:
+        chain[snap.areas[current]["level"]] = current
+        current = snap.areas[current]["parent_code"]
+    estate = snap.buildings.loc[code, "estate_code"]
+    if isinstance(estate, str) and estate in snap.areas:
+        chain["estate"] = estate
+    order = ("district", "street", "community", "grid", "estate")
+    return {lvl: chain[lvl] for lvl in order if lvl in chain}
+
+
+def _chain(
+    snap: Snapshot, areas: dict[str, str], building: str | None, caller: Role
+) -> list[dict[str, Any]]:
+    chain = [
+        {
+            "level": level,
+            "level_name": level_name(level),
+            "code": code,
+            "name": snap.areas[code]["name"],
+            "holders": snap.cards(level, code, caller),
+        }
+        for level, code in areas.items()
+    ]
+    if building is not None and building in snap.buildings.index:
+        chain.append(
+            {"level": "building", "level_name": level_name("building")}
+            | _building(snap, building)
+            | {"holders": snap.cards("building", building, caller)}
+        )
+    return chain
+
+
+def _public_candidates(
+    snap: Snapshot, candidates: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Residents' addresses never leave the staff side: show their buildings instead."""
+    seen: set[str] = set()
+    public = []
+    for c in candidates:
+        building = (
+            c["code"]
+            if c["kind"] == "building"
+            else snap.address_building.get(c["code"])
+        )
+        if building is None or building in seen or building not in snap.buildings.index:
+            continue
+        seen.add(building)
+        row = snap.buildings.loc[building]
+        public.append(c | {"kind": "building", "code": building, "text": row["name"]})
+    return public
+
+
+def _build_snapshot(session: Any, version: int, as_of: datetime | None) -> Snapshot:
+    areas = area_store.areas_frame(session, as_of=as_of)
+    buildings = link_store.buildings_frame(session)
+    if as_of is not None:
+        buildings = _relink(buildings, areas)
+    holders: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    table = people_store.people_table(session, as_of=as_of)
+    for row in table[table["role"].notna()].to_dict("records"):
+        holders.setdefault((row["target_level"], row["target_code"]), []).append(row)
+    return Snapshot(
+        version=version,
+        as_of=as_of,
+        areas={
+            r["code"]: {
+                "name": r["name"],
+                "level": r["level"],
+                "parent_code": r["parent_code"],
+            }
+            for r in areas.drop(columns="geometry").to_dict("records")
+        },
+        buildings=buildings.drop(columns="geometry").set_index("code", drop=False),
+        holders=holders,
+        scheme=active_scheme(session, default="三长三员一民警"),
+        index=build_lookup_index(areas, buildings),
+    )
+
+
+def _relink(buildings: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Buildings linked to the grids and estates of an older generation."""
+    if buildings.empty:
+        return buildings
+    metric = local_crs(buildings)
+    frame_m = buildings[["code", "geometry"]].to_crs(metric)
+    out = buildings.copy()
+    for level, column in (("grid", "grid_code"), ("estate", "estate_code")):
+        level_areas = areas[areas["level"] == level][["code", "geometry"]].to_crs(
+            metric
+        )
+        links = assign_buildings(
+            frame_m, level_areas, rule=BuildingRule.POINT_ON_SURFACE
+        )
+        out[column] = links["grid_code"].to_numpy()
+    return out

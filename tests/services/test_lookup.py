@@ -1,0 +1,187 @@
+"""Who covers a point, an address or a shape, on the sample county, both backends."""
+
+import pytest
+
+from shapely.geometry import box, mapping
+
+from geogrid.domain.access import Role
+from geogrid.errors import InvalidInput
+from geogrid.services.lookup import LookupService
+from geogrid.spatial.crs import wgs84_to_bd09, wgs84_to_gcj02
+from geogrid.store.engine import Bind
+
+# Building 东大街1号 of 东街社区第1网格 and its point-on-surface.
+BUILDING = "620899001001-B0001"
+GRID = "620899001001001"
+LON, LAT = 107.368035, 35.34172425
+FLOOR_HEAD_PRIVATE_PHONE = (
+    "13800008017"  # 邵西, 楼长 of that building, phone not public
+)
+
+
+def _levels(result: dict) -> dict[str, str]:
+    return {level["level"]: level["code"] for level in result["chain"]}
+
+
+def _holders(result: dict, level: str) -> dict[str, dict]:
+    entry = next(e for e in result["chain"] if e["level"] == level)
+    return {card["role"]: card for card in entry["holders"]}
+
+
+def test_point_in_a_building_gives_the_whole_chain(sample_db: Bind) -> None:
+    result = LookupService(sample_db).point(LON, LAT, caller=Role.STAFF)
+
+    assert result["found"]
+    assert _levels(result) == {
+        "district": "620899000000",
+        "street": "620899001000",
+        "community": "620899001001",
+        "grid": GRID,
+        "building": BUILDING,
+    }
+    grid = _holders(result, "grid")
+    assert grid["grid_head"]["name"] == "何婷"
+    assert set(grid) == {
+        "grid_head",
+        "grid_worker",
+        "health_worker",
+        "legal_adviser",
+        "police",
+    }
+    assert (
+        _holders(result, "building")["floor_head"]["phone"] == FLOOR_HEAD_PRIVATE_PHONE
+    )
+
+
+def test_public_caller_sees_masked_private_phones_only(sample_db: Bind) -> None:
+    result = LookupService(sample_db).point(LON, LAT, caller=Role.PUBLIC)
+
+    floor_head = _holders(result, "building")["floor_head"]
+    assert floor_head["phone"] == "138****8017"
+    assert FLOOR_HEAD_PRIVATE_PHONE not in str(result)
+    assert "organisation" not in _holders(result, "building")["building_head"]
+
+
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_point_in_chinese_map_coordinates_lands_on_the_same_building(
+    sample_db: Bind, crs: str
+) -> None:
+    convert = wgs84_to_gcj02 if crs == "gcj02" else wgs84_to_bd09
+    x, y = convert(LON, LAT)
+
+    result = LookupService(sample_db).point(float(x), float(y), crs=crs)
+
+    assert _levels(result)["building"] == BUILDING
+    assert result["query"]["lon_wgs84"] == pytest.approx(LON, abs=1e-8)
+
+
+def test_point_in_the_seeded_gap_has_no_grid(sample_db: Bind) -> None:
+    # The stray building 620899001006-B0017 sits in the gap between two grids.
+    service = LookupService(sample_db)
+    snap = service.snapshot()
+    stray = snap.index.building_geoms_m[
+        list(snap.index.building_code).index("620899001006-B0017")
+    ]
+    lon, lat = snap.index.to_metric.transform(
+        stray.representative_point().x,
+        stray.representative_point().y,
+        direction="INVERSE",
+    )
+
+    result = service.point(lon, lat)
+
+    levels = _levels(result)
+    assert levels["community"] == "620899001006"
+    assert "grid" not in levels
+    assert levels["building"] == "620899001006-B0017"
+
+
+def test_point_outside_the_county_is_not_found_but_names_no_building(
+    sample_db: Bind,
+) -> None:
+    result = LookupService(sample_db).point(116.39, 39.91)
+
+    assert result == result | {"found": False, "chain": [], "nearest_building": None}
+
+
+def test_swapped_point_is_refused(sample_db: Bind) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        LookupService(sample_db).point(LAT, LON)
+
+    assert caught.value.code == "latlon_swapped"
+
+
+def test_exact_address_text_finds_its_building_and_grid(sample_db: Bind) -> None:
+    text = "甘肃省平凉市安和县城关街道东街社区东大街1号1单元101室"
+
+    result = LookupService(sample_db).address(text, caller=Role.STAFF)
+
+    assert result["found"]
+    assert result["address"]["code"] == "620899001001-B0001-001"
+    assert _levels(result)["grid"] == GRID
+    assert _levels(result)["building"] == BUILDING
+
+
+def test_address_in_another_form_still_matches(sample_db: Bind) -> None:
+    result = LookupService(sample_db).address(
+        "西街社区龙泉小区一号楼一单元102", caller=Role.STAFF
+    )
+
+    assert result["found"]
+    assert result["address"]["code"] == "620899001002-B0181-002"
+
+
+def test_estate_and_building_number_alone_find_the_building(sample_db: Bind) -> None:
+    result = LookupService(sample_db).address("商业局家属院2号楼")
+
+    assert result["found"]
+    assert _levels(result)["building"] == "620899001001-B0137"
+
+
+def test_unknown_address_is_not_a_confident_answer(sample_db: Bind) -> None:
+    result = LookupService(sample_db).address("上海市浦东新区陆家嘴环路1000号")
+
+    assert not result["found"]
+    assert result["chain"] == []
+
+
+def test_public_address_lookup_never_returns_address_records(sample_db: Bind) -> None:
+    result = LookupService(sample_db).address(
+        "东街社区东大街1号1单元101室", caller=Role.PUBLIC
+    )
+
+    assert "address" not in result
+    assert {c["kind"] for c in result["candidates"]} <= {"building"}
+    # The caller's own query is echoed; no stored address text is.
+    assert "101室" not in str({k: v for k, v in result.items() if k != "query"})
+
+
+def test_within_a_shape_lists_grids_buildings_and_households(sample_db: Bind) -> None:
+    around = box(LON - 0.0002, LAT - 0.0002, LON + 0.0002, LAT + 0.0002)
+    service = LookupService(sample_db)
+
+    staff = service.within(mapping(around), caller=Role.STAFF)
+    public = service.within(mapping(around), caller=Role.PUBLIC)
+
+    assert GRID in {g["code"] for g in staff["grids"]}
+    assert BUILDING in {b["code"] for b in staff["buildings"]}
+    assert staff["n_addresses"] == len(staff["addresses"]) > 0
+    assert staff["households"] >= staff["n_addresses"] - 5
+    assert "addresses" not in public
+    assert public["n_addresses"] == staff["n_addresses"]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "code"),
+    [
+        ({"type": "Point", "coordinates": [LON, LAT]}, "geometry_type_wrong"),
+        ({"type": "Polygon", "coordinates": "nope"}, "geojson_invalid"),
+        (mapping(box(100, 20, 110, 30)), "shape_too_large"),
+    ],
+    ids=["point", "garbage", "too-large"],
+)
+def test_within_refuses_bad_shapes(sample_db: Bind, geometry: dict, code: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        LookupService(sample_db).within(geometry)
+
+    assert caught.value.code == code
