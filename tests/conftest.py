@@ -202,7 +202,6 @@ def sample_db(
 ) -> Engine:
     """The sample county, imported and assigned once per backend; tests must only read it."""
     if backend not in _samples:
-        from geogrid.services.assignment import AssignOptions, assign_all
         from geogrid.services.demo import build_sample
 
         if backend == "spatialite":
@@ -213,7 +212,6 @@ def sample_db(
             url = request.getfixturevalue("postgis_databases").fresh()
         engine = make_engine(url)
         build_sample(engine, SAMPLE, tolerance_m=5.0)
-        assign_all(engine, AssignOptions())
         _samples[backend] = engine
     return _samples[backend]
 

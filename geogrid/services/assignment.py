@@ -7,7 +7,6 @@ can reach is recomputed; a test holds that equal to a full recomputation.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,6 @@ import geopandas as gpd
 import shapely
 
 from geogrid.config import Settings
-from geogrid.services.imports import new_batch
 from geogrid.spatial.assign import (
     AddressReason,
     BuildingRule,
@@ -27,6 +25,7 @@ from geogrid.spatial.assign import (
 from geogrid.spatial.crs import STORAGE_CRS, local_crs
 from geogrid.store import areas as area_store
 from geogrid.store import links as link_store
+from geogrid.store.batches import record_batch
 from geogrid.store.engine import Bind, session_scope
 from geogrid.store.models import Address, Building
 
@@ -72,9 +71,7 @@ def assign_all(
         buildings = link_store.buildings_frame(session)
         addresses = link_store.addresses_frame(session)
         summary = _assign(session, buildings, addresses, options, on_step=on_step)
-        session.add(
-            new_batch("assign", Path("geogrid assign"), STORAGE_CRS, summary.addresses)
-        )
+        record_batch(session, "assign", "geogrid assign", n=summary.addresses)
     return summary
 
 

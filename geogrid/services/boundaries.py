@@ -17,7 +17,7 @@ import geopandas as gpd
 import shapely
 
 from geogrid.domain.codes import AreaLevel, code_problem, parent_code_of
-from geogrid.errors import ImportRejected
+from geogrid.errors import ImportRejected, InvalidInput
 from geogrid.io.report import ImportReport
 from geogrid.messages import level_name
 from geogrid.services.assignment import AssignOptions, has_links, reassign_region
@@ -27,13 +27,12 @@ from geogrid.services.imports import (
     check_lengths,
     extra_attrs,
     find_field,
-    new_batch,
     prepare_file,
     text_column,
-    utcnow,
 )
 from geogrid.spatial.crs import local_crs
 from geogrid.store import areas as area_store
+from geogrid.store.batches import record_batch, utcnow
 from geogrid.store.engine import Bind, session_scope
 from geogrid.store.models import Area
 
@@ -88,9 +87,9 @@ def import_boundaries(
         if not report.is_ok:
             raise ImportRejected(report)
         used = {options.code_field, options.name_field, options.parent_field or ""}
-        batch = new_batch(level.value, path, prep.crs_label, len(prep.frame))
-        session.add(batch)
-        session.flush()
+        batch_id = record_batch(
+            session, level.value, str(path), crs=prep.crs_label, n=len(prep.frame)
+        )
         rows = [
             {
                 "code": code,
@@ -99,7 +98,7 @@ def import_boundaries(
                 "parent_code": parent,
                 "valid_from": now,
                 "attrs": attrs,
-                "batch_id": batch.id,
+                "batch_id": batch_id,
             }
             for code, name, parent, attrs in zip(
                 prep.codes, names, parents, extra_attrs(prep.frame, used), strict=True
@@ -265,6 +264,16 @@ def _write_generation(
         insert_rows.append(row)
         insert_geoms.append(geom)
     ended = [int(r.id) for r in old.values() if r.code not in keep]
+    too_early = [
+        r.code for r in old.values() if r.code not in keep and r.valid_from >= now
+    ]
+    if too_early:
+        # History must stay a sequence: a generation cannot end before it began.
+        raise InvalidInput(
+            "valid_from_too_early",
+            valid_from=now.isoformat(),
+            codes="、".join(sorted(too_early)[:5]),
+        )
     area_store.end_areas(session, ended, now)
     area_store.add_areas(session, insert_rows, insert_geoms)
     if level in (AreaLevel.GRID, AreaLevel.ESTATE) and (ended or insert_rows):

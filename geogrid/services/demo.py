@@ -6,6 +6,7 @@ from pathlib import Path
 from geogrid.domain.codes import AreaLevel
 from geogrid.domain.roles import load_preset
 from geogrid.io.report import ImportReport
+from geogrid.services.assignment import AssignOptions, assign_all
 from geogrid.services.boundaries import import_boundaries
 from geogrid.services.imports import ImportOptions, import_features
 from geogrid.services.people import import_people, save_scheme
@@ -22,7 +23,7 @@ def build_sample(
     tolerance_m: float,
     on_step: Callable[[str], None] = lambda _step: None,
 ) -> list[ImportReport]:
-    """Import every file of the sample county; running it again changes nothing."""
+    """Import every file of the sample county and link it; running it again changes nothing."""
     save_scheme(bind, load_preset(SAMPLE_SCHEME), activate=True)
     reports = []
     for level in AreaLevel:
@@ -59,4 +60,6 @@ def build_sample(
             default_scheme=SAMPLE_SCHEME,
         )
     )
+    on_step("assign")
+    assign_all(bind, AssignOptions())
     return reports

@@ -12,7 +12,7 @@ bad records and a rejected import leaves the database as it was.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from geogrid.errors import ImportRejected, InvalidInput
 from geogrid.io.readers import MALFORMED_GEOMETRIES, UNCLOSED_RINGS, read_features
 from geogrid.io.report import ImportReport
 from geogrid.io.validation import GeometryKind, validate_geometries
+from geogrid.services.assignment import AssignOptions, has_links, reassign_region
 from geogrid.spatial.crs import (
     crs_spec_of,
     out_of_range,
@@ -34,8 +35,9 @@ from geogrid.spatial.crs import (
     to_storage,
 )
 from geogrid.store import features as feature_store
+from geogrid.store.batches import record_batch
 from geogrid.store.engine import Bind, session_scope
-from geogrid.store.models import Base, ImportBatch, text_limits
+from geogrid.store.models import Base, text_limits
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,6 @@ class PreparedFile:
     ids: list[str]
     geoms: gpd.GeoSeries
     crs_label: str
-
-
-def utcnow() -> datetime:
-    """Now in UTC, naive, as stored (both backends keep naive timestamps)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def text_column(frame: pd.DataFrame, field: str) -> pd.Series:
@@ -234,17 +231,6 @@ def check_lengths(
             )
 
 
-def new_batch(kind: str, path: Path, crs_label: str, n: int) -> ImportBatch:
-    """The row that records where an import came from."""
-    return ImportBatch(
-        kind=kind,
-        source=str(path),
-        source_crs=crs_label,
-        n_records=n,
-        created_at=utcnow(),
-    )
-
-
 @dataclass(frozen=True)
 class _Layer:
     kind: GeometryKind
@@ -268,11 +254,19 @@ LAYERS: dict[str, _Layer] = {
 
 
 def import_features(
-    bind: Bind, path: Path, *, layer: str, options: ImportOptions
+    bind: Bind,
+    path: Path,
+    *,
+    layer: str,
+    options: ImportOptions,
+    assign: AssignOptions | None = None,
 ) -> ImportReport:
     """Import buildings (楼栋), lanes (弄巷), addresses (地址) or service centres (服务中心).
 
     Records whose code is already stored are replaced; the rest are added.
+    Once links have been computed, new buildings and addresses are linked in
+    the same transaction (with ``assign``, default rules when None), so no
+    address is left without its grid between an import and the next run.
 
     Raises:
         ImportRejected: any record has an error; nothing was written.
@@ -310,14 +304,23 @@ def import_features(
     if not report.is_ok:
         raise ImportRejected(report)
     with session_scope(bind) as session:
-        batch = new_batch(layer, path, prep.crs_label, len(frame))
-        session.add(batch)
-        session.flush()
-        columns["batch_id"] = [batch.id] * len(frame)
+        batch_id = record_batch(
+            session, layer, str(path), crs=prep.crs_label, n=len(frame)
+        )
+        columns["batch_id"] = [batch_id] * len(frame)
         rows = pd.DataFrame(columns).to_dict("records")
         replaced = feature_store.replace_features(
             session, layer, rows, prep.geoms.to_numpy()
         )
+        located = prep.geoms.dropna()
+        if (
+            layer in ("buildings", "addresses")
+            and not located.empty
+            and has_links(session)
+        ):
+            reassign_region(
+                session, shapely.box(*located.total_bounds), assign or AssignOptions()
+            )
     report.n_written = len(rows)
     report.counts = {"inserted": len(rows) - replaced, "replaced": replaced}
     return report

@@ -39,6 +39,7 @@ from geogrid.spatial.lookup import LookupIndex, build_lookup_index, lookup_point
 from geogrid.store import areas as area_store
 from geogrid.store import links as link_store
 from geogrid.store import people as people_store
+from geogrid.store.batches import data_version
 from geogrid.store.engine import Bind, session_scope
 
 MAX_WITHIN_M2 = 25_000_000.0
@@ -89,7 +90,7 @@ class LookupService:
     def snapshot(self, as_of: datetime | None = None) -> Snapshot:
         """The snapshot for ``as_of`` (None: now), rebuilt when the data changed."""
         with session_scope(self.bind) as session:
-            version = people_store.data_version(session)
+            version = data_version(session)
             cached = self._snapshots.get(as_of)
             if cached is not None and cached.version == version:
                 return cached

@@ -20,10 +20,11 @@ from geogrid.errors import ImportRejected, InvalidInput
 from geogrid.io.readers import read_table
 from geogrid.io.report import ImportReport
 from geogrid.messages import level_name
-from geogrid.services.imports import check_lengths, utcnow
+from geogrid.services.imports import check_lengths
 from geogrid.store import people as people_store
+from geogrid.store.batches import record_batch, utcnow
 from geogrid.store.engine import Bind, session_scope
-from geogrid.store.models import Assignment, ImportBatch, Person
+from geogrid.store.models import Assignment, Person
 
 REQUIRED_COLUMNS = ("person_code", "name", "role", "target_code")
 PERSON_FIELDS = (
@@ -60,6 +61,7 @@ def save_scheme(bind: Bind, scheme: RoleScheme, *, activate: bool = True) -> Non
         people_store.save_scheme(
             session, scheme.name, scheme.model_dump(mode="json"), activate=activate
         )
+        record_batch(session, "scheme", scheme.name)
 
 
 def active_scheme(session: Session, *, default: str) -> RoleScheme:
@@ -136,20 +138,12 @@ def import_people(
         assignments = _assignments(session, table, ids, scheme, report, now)
         if not report.is_ok:
             raise ImportRejected(report)
-        batch = ImportBatch(
-            kind="people",
-            source=str(path),
-            source_crs="",
-            n_records=len(table),
-            created_at=now,
-        )
-        session.add(batch)
-        session.flush()
+        batch_id = record_batch(session, "people", str(path), n=len(table))
         for p in persons:
-            p["batch_id"] = batch.id
+            p["batch_id"] = batch_id
         person_ids = people_store.upsert_persons(session, persons)
         report.counts = _write_assignments(
-            session, assignments, person_ids, batch.id, now
+            session, assignments, person_ids, batch_id, now
         )
         people_store.save_scheme(
             session,

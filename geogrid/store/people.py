@@ -13,7 +13,6 @@ from geogrid.store.models import (
     Area,
     Assignment,
     Building,
-    ImportBatch,
     Lane,
     Person,
     RoleSchemeRow,
@@ -154,8 +153,3 @@ def count_people(session: Session) -> tuple[int, int]:
         or 0
     )
     return int(persons), int(assignments)
-
-
-def data_version(session: Session) -> int:
-    """A number that grows with every write (the newest import batch id)."""
-    return int(session.scalar(select(func.max(ImportBatch.id))) or 0)

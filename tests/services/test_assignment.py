@@ -11,8 +11,10 @@ import shapely
 from geogrid.domain.codes import AreaLevel
 from geogrid.services.assignment import AssignOptions, assign_all
 from geogrid.services.boundaries import import_boundaries
-from geogrid.services.imports import ImportOptions
+from geogrid.services.imports import ImportOptions, import_features
+from geogrid.services.lookup import LookupService
 from geogrid.store import links as link_store
+from geogrid.store.batches import utcnow
 from geogrid.store.engine import Bind, session_scope
 from tests.conftest import SAMPLE
 
@@ -53,34 +55,89 @@ def test_sample_assignment_finds_the_stray_building_and_nothing_else(
     )
 
 
-def test_redraw_recomputes_links_incrementally_as_a_full_run_would(
-    sample_copy: Bind, tmp_path: Path
-) -> None:
-    # Move a 150 m strip of grid 001 into grid 002 of 东街社区.
+def _redraw_strip(db: Bind, tmp_path: Path) -> None:
+    """Move the south-west corner of grid 001 of 东街社区 (28 buildings) into its neighbour 002."""
     grids = gpd.read_file(SAMPLE / "grid.geojson")
     one = grids["code"] == "620899001001001"
     two = grids["code"] == "620899001001002"
     first, second = grids.loc[one].geometry.iloc[0], grids.loc[two].geometry.iloc[0]
-    _minx, miny, maxx, maxy = first.bounds
-    strip = shapely.box(maxx - 0.0017, miny, maxx, maxy).intersection(first)
+    minx, miny, _, _ = first.bounds
+    strip = shapely.box(minx, miny, minx + 0.003, miny + 0.0015).intersection(first)
     grids.loc[one, "geometry"] = first.difference(strip)
     grids.loc[two, "geometry"] = second.union(strip)
-    community = grids[grids["parent_code"] == "620899001001"]
-    community.to_file(tmp_path / "redraw.geojson")
-    before, _ = _links(sample_copy)
-
+    grids[grids["parent_code"] == "620899001001"].to_file(tmp_path / "redraw.geojson")
     import_boundaries(
-        sample_copy,
+        db,
         tmp_path / "redraw.geojson",
         level=AreaLevel.GRID,
         options=ImportOptions(parent_field="parent_code"),
         tolerance_m=5.0,
     )
+
+
+def link_frame(db: Bind, codes: list[str]) -> gpd.GeoDataFrame:
+    with session_scope(db) as session:
+        return link_store.buildings_frame(session, codes=list(codes))
+
+
+def test_redraw_recomputes_links_incrementally_as_a_full_run_would(
+    sample_copy: Bind, tmp_path: Path
+) -> None:
+    before, _ = _links(sample_copy)
+
+    _redraw_strip(sample_copy, tmp_path)
     incremental = _links(sample_copy)
     assign_all(sample_copy, AssignOptions())
     full = _links(sample_copy)
 
     moved = before.merge(incremental[0], on="code")
-    assert (moved["grid_code_x"] != moved["grid_code_y"]).sum() > 0
+    moved = moved[
+        (moved["grid_code_x"] == "620899001001001")
+        & (moved["grid_code_y"] == "620899001001002")
+    ]
+    assert len(moved) >= 20
     pd.testing.assert_frame_equal(incremental[0], full[0])
     pd.testing.assert_frame_equal(incremental[1], full[1])
+
+
+def test_imported_address_is_linked_at_once(sample_copy: Bind, tmp_path: Path) -> None:
+    csv = tmp_path / "new.csv"
+    csv.write_text(
+        "code,text,lon,lat\nNEW-1,东大街1号1单元999室,107.368035,35.34172425\n",
+        encoding="utf-8",
+    )
+
+    import_features(
+        sample_copy, csv, layer="addresses", options=ImportOptions(crs="EPSG:4326")
+    )
+
+    _, addresses = _links(sample_copy)
+    new = addresses.set_index("code").loc["NEW-1"]
+    assert (new["building_code"], new["grid_code"], new["assign_reason"]) == (
+        "620899001001-B0001",
+        "620899001001001",
+        "in_building",
+    )
+
+
+def test_lookup_as_of_a_date_answers_with_that_generation(
+    sample_copy: Bind, tmp_path: Path
+) -> None:
+    before, _ = _links(sample_copy)
+    between = utcnow()
+    _redraw_strip(sample_copy, tmp_path)
+    after, _ = _links(sample_copy)
+    moved = before.merge(after, on="code")
+    code = moved[
+        (moved["grid_code_x"] == "620899001001001")
+        & (moved["grid_code_y"] == "620899001001002")
+    ]["code"].iloc[0]
+    point = link_frame(sample_copy, [code]).geometry.representative_point().iloc[0]
+    service = LookupService(sample_copy)
+
+    now = service.point(point.x, point.y)
+    then = service.point(point.x, point.y, as_of=between)
+
+    grid_now = next(e["code"] for e in now["chain"] if e["level"] == "grid")
+    grid_then = next(e["code"] for e in then["chain"] if e["level"] == "grid")
+    assert (grid_then, grid_now) == ("620899001001001", "620899001001002")

@@ -270,3 +270,18 @@ def test_code_used_by_another_level_is_refused(community: Bind, tmp_path: Path) 
         _import(community, path, AreaLevel.GRID, is_free_codes=True)
 
     assert {p.code for p in caught.value.report.errors} == {"code_taken"}
+
+
+def test_valid_from_before_the_current_generation_is_refused(
+    community: Bind, tmp_path: Path
+) -> None:
+    _import(
+        community, grid_file(tmp_path / "v1.geojson"), AreaLevel.GRID, valid_from=T2
+    )
+    v0 = grid_file(tmp_path / "v0.geojson", cells=((0, 0),))
+
+    with pytest.raises(InvalidInput) as caught:
+        _import(community, v0, AreaLevel.GRID, valid_from=T1)
+
+    assert caught.value.code == "valid_from_too_early"
+    assert len(_areas(community, "grid")) == 4

@@ -1,0 +1,30 @@
+"""Import batches (导入批次): where each write came from; their ids version the data."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from geogrid.store.models import ImportBatch
+
+
+def utcnow() -> datetime:
+    """Now in UTC, naive, as stored (both backends keep naive timestamps)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def record_batch(
+    session: Session, kind: str, source: str, *, crs: str = "", n: int = 0
+) -> int:
+    """Record one write (an import, an assignment run, a scheme change); returns its id."""
+    batch = ImportBatch(
+        kind=kind, source=source, source_crs=crs, n_records=n, created_at=utcnow()
+    )
+    session.add(batch)
+    session.flush()
+    return batch.id
+
+
+def data_version(session: Session) -> int:
+    """A number that grows with every write (the newest batch id)."""
+    return int(session.scalar(select(func.max(ImportBatch.id))) or 0)
