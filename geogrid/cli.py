@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from geogrid.config import Settings, get_settings
 from geogrid.errors import GeogridError, ImportRejected, InvalidInput
@@ -35,8 +36,10 @@ app = typer.Typer(
 import_app = typer.Typer(help="导入数据文件 (import files)", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
-console = Console()
-err_console = Console(stderr=True)
+# Markup off: names and addresses from the database may hold "[...]", which
+# rich would otherwise read as style tags and silently drop.
+console = Console(markup=False, highlight=False)
+err_console = Console(stderr=True, markup=False, highlight=False)
 
 
 class Level(StrEnum):
@@ -85,7 +88,9 @@ def _database(settings: Settings) -> "Iterator[Engine]":
 
 
 def _fail(exc: GeogridError, *, code: int = 2) -> NoReturn:
-    err_console.print(f"[red]错误 / error[/red] [{exc.code}] {exc.message(_lang())}")
+    err_console.print(
+        Text("错误 / error ", "red") + f"[{exc.code}] {exc.message(_lang())}"
+    )
     raise typer.Exit(code)
 
 
@@ -119,7 +124,7 @@ def _print_report(report: "ImportReport", fmt: OutputFormat) -> None:
         )
     else:
         err_console.print(
-            f"[red]{render('import_rejected', lang, n_errors=len(report.errors))}[/red]"
+            Text(render("import_rejected", lang, n_errors=len(report.errors)), "red")
         )
 
 
@@ -485,7 +490,7 @@ def _print_lookup(result: dict[str, object]) -> None:
     """A lookup as a staff member reads it: the chain, then each level's people."""
     for level in result.get("chain", []):  # type: ignore[union-attr]
         console.print(
-            f"[bold]{level['level_name']}[/bold] {level['name']} ({level['code']})"
+            Text(level["level_name"], "bold") + f" {level['name']} ({level['code']})"
         )
         for card in level["holders"]:
             extra = " ".join(
@@ -514,7 +519,7 @@ def _print_lookup(result: dict[str, object]) -> None:
         message = (
             "没有把握确定该地址" if "candidates" in result else "该点不在任何区域内"
         )
-        err_console.print(f"[yellow]{message} / not found[/yellow]")
+        err_console.print(Text(f"{message} / not found", "yellow"))
 
 
 REASONS = {

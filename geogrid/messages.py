@@ -117,8 +117,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "valid-from {valid_from} is before the current generation of {codes} began; history cannot run backwards",
     ),
     "lookup_query_missing": (
-        "请给出 lon 和 lat，或 address",
-        "Give lon and lat, or address",
+        "请给出坐标（lon 和 lat，或 --point）或地址文本",
+        "Give coordinates (lon and lat, or --point) or an address text",
     ),
     "geojson_invalid": ("GeoJSON 无效：{reason}", "Invalid GeoJSON: {reason}"),
     "shape_too_large": (

@@ -187,3 +187,13 @@ EXPORTS = {
     "centres": "centres",
     "people": "assignments",
 }
+
+
+def test_assign_reports_the_stray_building(run: CliRunner) -> None:
+    invoke(run, "demo")
+
+    result = invoke(run, "assign")
+
+    assert result.exit_code == 0
+    assert "620899001006-B0017" in result.output
+    assert "1 栋不在任何网格" in result.output
