@@ -324,10 +324,22 @@ def test_centres_have_their_kind_radius_and_community(
     )
     assert len(kinds) == len(metric["community"])
     assert (kinds["社区中心"] == 1).all()
-    assert kinds["睦邻中心"].between(1, 2).all()
+    assert (kinds["睦邻中心"] >= 1).all()
     communities = metric["community"].set_index("code").geometry
     for centre in centres.itertuples():
         assert centre.geometry.within(communities[centre.code[:12]]), centre.code
+
+
+def test_every_home_is_within_500_m_of_a_neighbourhood_centre_but_the_seeded_hole(
+    metric: dict[str, gpd.GeoDataFrame], defects: dict[str, Any]
+) -> None:
+    centres = metric["centres"]
+    neighbourhood = centres[centres["kind"] == "睦邻中心"].geometry
+    homes = metric["buildings"].set_index("code").geometry.representative_point()
+    nearest = homes.apply(lambda p: neighbourhood.distance(p).min())
+    hole = next(d for d in defects["defects"] if d["kind"] == "service_radius")
+    assert sorted(nearest[nearest > 500].index) == hole["codes"]
+    assert (nearest[hole["codes"]] > 520).all()
 
 
 def test_people_attributes_are_fake_and_consistent(people: pd.DataFrame) -> None:

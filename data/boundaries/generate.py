@@ -325,6 +325,15 @@ def _defects(
                 ),
                 "band": list(GRID_BAND),
             },
+            {
+                "kind": "service_radius",
+                "centre_kind": "睦邻中心",
+                "radius_m": 500,
+                "community": county.community_codes[county.service_gap[0].community],
+                "codes": sorted(b.code for b in county.service_gap),
+                "households": sum(b.households for b in county.service_gap),
+                "note": "homes farther than 500 m from every 睦邻中心 (包河 15-minute circle)",
+            },
         ],
         "xss_probe": county.xss_probe,
         "summary": {

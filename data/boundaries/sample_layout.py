@@ -396,6 +396,10 @@ def _next_door(counters: dict[tuple[str, int], int], road: str, side: int) -> in
     return n
 
 
+NEIGHBOURHOOD_RADIUS_M = 500.0
+_CN_DIGITS = "一二三四五六七八九十"
+
+
 def _place_centres(county: County, rng: np.random.Generator) -> None:
     keep_out = _exclusion(county)
     footprints = shapely.union_all([b.geom.buffer(8) for b in county.buildings])
@@ -411,21 +415,108 @@ def _place_centres(county: County, rng: np.random.Generator) -> None:
         n_neigh = 1 + int(rng.random() < 0.5)
         for kind, letter, radius in kinds:
             for k in range(1, (n_neigh if letter == "N" else 1) + 1):
-                if letter == "C":
-                    name = f"{spec.name}综合服务中心"
-                elif letter == "N":
-                    name = f"{spec.name}{'一二'[k - 1]}号睦邻中心"
-                else:
-                    name = f"城关派出所{spec.name.removesuffix('社区')}警务室"
+                # Drawn even for 睦邻中心, which are placed below, so that every
+                # later random draw (people, phones) stays as it was.
+                point = _random_point(free, rng)
+                if letter == "N":
+                    continue
+                name = (
+                    f"{spec.name}综合服务中心"
+                    if letter == "C"
+                    else f"城关派出所{spec.name.removesuffix('社区')}警务室"
+                )
                 county.centres.append(
                     {
                         "code": f"{ccode}-{letter}{k}",
                         "name": name,
                         "kind": kind,
                         "radius_m": radius,
-                        "geom": _random_point(free, rng),
+                        "geom": point,
                     }
                 )
+        homes = [b for b in county.buildings if b.community == ci]
+        sites = _neighbourhood_sites(free, homes)
+        for k, site in enumerate(sites, start=1):
+            county.centres.append(
+                {
+                    "code": f"{ccode}-N{k}",
+                    "name": f"{spec.name}{_CN_DIGITS[k - 1]}号睦邻中心",
+                    "kind": "睦邻中心",
+                    "radius_m": int(NEIGHBOURHOOD_RADIUS_M),
+                    "geom": site,
+                }
+            )
+    county.centres.sort(key=lambda c: c["code"])
+    _seed_service_hole(county)
+    neighbourhood = [c["geom"] for c in county.centres if c["kind"] == "睦邻中心"]
+    tree = shapely.STRtree(neighbourhood)
+    points = [b.geom.representative_point() for b in county.buildings]
+    _, distance = tree.query_nearest(points, return_distance=True, all_matches=False)
+    county.service_gap = [
+        b
+        for b, d in zip(county.buildings, distance, strict=True)
+        if d > NEIGHBOURHOOD_RADIUS_M
+    ]
+
+
+def _neighbourhood_sites(free: BaseGeometry, homes: list[Building]) -> list[Point]:
+    """睦邻中心 sites so that every home is within 500 m (包河's 15-minute circle).
+
+    Greedy set cover on a 60 m lattice of free land, with 30 m to spare so the
+    promise survives rounding.
+    """
+    x0, y0, x1, y1 = free.bounds
+    xs, ys = np.meshgrid(np.arange(x0, x1, 60.0), np.arange(y0, y1, 60.0))
+    lattice = shapely.points(xs.ravel(), ys.ravel())
+    candidates = lattice[shapely.contains(free, lattice)]
+    where = np.array(
+        [[p.x, p.y] for p in (b.geom.representative_point() for b in homes)]
+    )
+    households = np.array([b.households for b in homes])
+    cx, cy = shapely.get_x(candidates), shapely.get_y(candidates)
+    reach = np.hypot(
+        cx[:, None] - where[None, :, 0], cy[:, None] - where[None, :, 1]
+    ) <= (NEIGHBOURHOOD_RADIUS_M - 30)
+    uncovered = np.ones(len(homes), dtype=bool)
+    chosen: list[int] = []
+    while uncovered.any():
+        gain = reach[:, uncovered] @ households[uncovered]
+        best = int(np.argmax(gain))
+        if gain[best] == 0:
+            raise RuntimeError("a home cannot be reached by any 睦邻中心 site")
+        chosen.append(best)
+        uncovered &= ~reach[best]
+    return [candidates[i] for i in chosen]
+
+
+def _seed_service_hole(county: County) -> None:
+    """Drop one 睦邻中心 so that some homes are clearly (over 520 m) beyond every one.
+
+    The seeded service-radius defect: the site chosen is the one whose removal
+    uncovers the fewest households while leaving no home within 20 m of the
+    500 m line, so the check's answer cannot hinge on rounding.
+    """
+    sites = [c for c in county.centres if c["kind"] == "睦邻中心"]
+    homes = np.array(
+        [[p.x, p.y] for p in (b.geom.representative_point() for b in county.buildings)]
+    )
+    households = np.array([b.households for b in county.buildings])
+    best: tuple[int, int] | None = None
+    for k in range(len(sites)):
+        rest = [c["geom"] for j, c in enumerate(sites) if j != k]
+        sx, sy = shapely.get_x(rest), shapely.get_y(rest)
+        nearest = np.hypot(
+            sx[:, None] - homes[None, :, 0], sy[:, None] - homes[None, :, 1]
+        ).min(axis=0)
+        left = nearest > NEIGHBOURHOOD_RADIUS_M
+        borderline = np.abs(nearest - NEIGHBOURHOOD_RADIUS_M) <= 20
+        if left.any() and not borderline.any():
+            lost = int(households[left].sum())
+            if best is None or lost < best[0]:
+                best = (lost, k)
+    if best is None:
+        raise RuntimeError("no 睦邻中心 can be dropped to seed a clear service hole")
+    county.centres.remove(sites[best[1]])
 
 
 def _random_point(region: BaseGeometry, rng: np.random.Generator) -> Point:

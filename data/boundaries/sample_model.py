@@ -167,3 +167,4 @@ class County:
     overloaded: str = ""
     vacant: dict[str, list[str]] = field(default_factory=dict)
     xss_probe: dict[str, str] = field(default_factory=dict)
+    service_gap: list["Building"] = field(default_factory=list)
