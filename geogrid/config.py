@@ -40,6 +40,30 @@ class Settings(BaseSettings):
     lookup_near_m: float = 100.0
     """How far a point lookup searches for the nearest building when in none."""
 
+    sliver_area_m2: float = 100.0
+    """A gap smaller than this is a sliver (digitising noise), reported apart from real gaps."""
+
+    sliver_width_m: float = 2.0
+    """…or a gap thinner than this."""
+
+    grid_households_min: int = 300
+    """The household band of a grid: below it a grid is underloaded…"""
+
+    grid_households_max: int = 500
+    """…and above it overloaded."""
+
+    community_households_max: int = 3000
+    """A community above this many households should be split (泾川: under 3,000)."""
+
+    service_radii_m: dict[str, float] = {"睦邻中心": 500.0, "社区中心": 1500.0}
+    """Service radius per centre kind (包河 15-minute circle); JSON in the environment."""
+
+    person_max_targets: int = 10
+    """More targets than this makes one person overloaded."""
+
+    person_max_households: int = 2000
+    """More households than this across one person's targets, too."""
+
     host: str = "127.0.0.1"
     """Where ``geogrid serve`` listens."""
 

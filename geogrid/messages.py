@@ -112,6 +112,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Reaches {outside_m2} m² ({outside_pct}%) outside its parent {parent_code} (tolerance {tolerance_m} m)",
     ),
     "area_not_found": ("找不到区域 {code}", "Area {code} not found"),
+    "finding_not_found": (
+        "找不到检查发现 {key}（请先运行 geogrid check）",
+        "No finding {key} (run geogrid check first)",
+    ),
     "valid_from_too_early": (
         "生效时间 {valid_from} 早于现行版本的生效时间（{codes}），历史不能倒序",
         "valid-from {valid_from} is before the current generation of {codes} began; history cannot run backwards",

@@ -7,8 +7,9 @@ from fastapi import FastAPI
 
 from geogrid import __version__
 from geogrid.api.errors import install_error_handlers
-from geogrid.api.routers import lookup
+from geogrid.api.routers import coverage, lookup
 from geogrid.config import Settings, get_settings
+from geogrid.services.coverage import check_options
 from geogrid.services.lookup import LookupService
 from geogrid.store.engine import Bind, init_db, make_engine
 
@@ -28,6 +29,7 @@ def create_app(
             )
             init_db(engine)
         app.state.lookup = LookupService(bind if bind is not None else engine)  # type: ignore[arg-type]
+        app.state.check_options = check_options(settings)
         yield
         if engine is not None:
             engine.dispose()
@@ -40,4 +42,5 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(lookup.router)
+    app.include_router(coverage.router)
     return app

@@ -8,7 +8,9 @@ import_batch row, so a lookup costs no database round trip.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from threading import Lock
+from time import monotonic
 from typing import Any
 
 import pandas as pd
@@ -30,9 +32,9 @@ from geogrid.spatial.crs import (
     CrsSpec,
     bd09_to_wgs84,
     gcj02_to_wgs84,
+    in_china,
     local_crs,
     parse_crs,
-    swapped_latlon,
     to_storage,
 )
 from geogrid.spatial.lookup import LookupIndex, build_lookup_index, lookup_point
@@ -57,6 +59,7 @@ class Snapshot:
     holders: dict[tuple[str, str], list[dict[str, Any]]]
     scheme: RoleScheme
     index: LookupIndex
+    building_rows: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _addresses: AddressIndex | None = field(default=None, repr=False)
     address_building: dict[str, str | None] = field(default_factory=dict, repr=False)
 
@@ -78,9 +81,13 @@ class Snapshot:
 class LookupService:
     """Point, address and shape lookups over cached snapshots (查询服务)."""
 
-    def __init__(self, bind: Bind, *, near_m: float = 100.0) -> None:
+    def __init__(
+        self, bind: Bind, *, near_m: float = 100.0, recheck_s: float = 1.0
+    ) -> None:
         self.bind = bind
         self.near_m = near_m
+        self.recheck_s = recheck_s
+        self._checked: dict[datetime | None, float] = {}
         self._snapshots: dict[datetime | None, Snapshot] = {}
         self._lock = Lock()
         self._transformers: dict[str, pyproj.Transformer] = {}
@@ -88,10 +95,21 @@ class LookupService:
     # ---------------------------------------------------------------- snapshots
 
     def snapshot(self, as_of: datetime | None = None) -> Snapshot:
-        """The snapshot for ``as_of`` (None: now), rebuilt when the data changed."""
+        """The snapshot for ``as_of`` (None: now), rebuilt when the data changed.
+
+        Whether the data changed is asked at most every ``recheck_s`` seconds:
+        the question is a database round trip, which cost more than the whole
+        lookup (0.3 ms on SpatiaLite, 0.5 ms on PostGIS, against 0.04 ms).
+        """
+        cached = self._snapshots.get(as_of)
+        if (
+            cached is not None
+            and monotonic() - self._checked.get(as_of, 0.0) < self.recheck_s
+        ):
+            return cached
         with session_scope(self.bind) as session:
             version = data_version(session)
-            cached = self._snapshots.get(as_of)
+            self._checked[as_of] = monotonic()
             if cached is not None and cached.version == version:
                 return cached
             with self._lock:
@@ -131,7 +149,7 @@ class LookupService:
         caller: Role = Role.PUBLIC,
     ) -> dict[str, Any]:
         """Who covers a point (点位查询), given in any supported CRS."""
-        spec = parse_crs(crs)
+        spec = _parse_crs(crs)
         x, y = self._to_storage(lon, lat, spec)
         snap = self.snapshot(as_of)
         hit = lookup_point(snap.index, x, y, near_m=self.near_m)
@@ -162,6 +180,8 @@ class LookupService:
             x, y = gcj02_to_wgs84(lon, lat)
         elif spec.kind == "bd09":
             x, y = bd09_to_wgs84(lon, lat)
+        elif spec.label == STORAGE_CRS:
+            x, y = lon, lat
         else:
             if spec.label not in self._transformers:
                 self._transformers[spec.label] = pyproj.Transformer.from_crs(
@@ -169,8 +189,7 @@ class LookupService:
                 )
             x, y = self._transformers[spec.label].transform(lon, lat)
         x, y = float(x), float(y)
-        point = gpd.GeoSeries([shapely.Point(x, y)], crs=STORAGE_CRS)
-        if swapped_latlon(point)[0]:
+        if not in_china(x, y) and in_china(y, x):
             raise InvalidInput("latlon_swapped", x=lon, y=lat)
         if not (-180 <= x <= 180 and -90 <= y <= 90):
             raise InvalidInput("coordinate_out_of_range", x=lon, y=lat)
@@ -306,8 +325,13 @@ def _parse_shape(geometry: dict[str, Any], spec: CrsSpec) -> shapely.Geometry:
     return to_storage(gpd.GeoSeries([shape], crs=STORAGE_CRS), spec).iloc[0]
 
 
+@lru_cache(maxsize=64)
+def _parse_crs(value: str) -> CrsSpec:
+    return parse_crs(value)
+
+
 def _building(snap: Snapshot, code: str) -> dict[str, Any]:
-    row = snap.buildings.loc[code]
+    row = snap.building_rows[code]
     return {
         "code": code,
         "name": row["name"],
@@ -397,6 +421,9 @@ def _build_snapshot(session: Any, version: int, as_of: datetime | None) -> Snaps
             for r in areas.drop(columns="geometry").to_dict("records")
         },
         buildings=buildings.drop(columns="geometry").set_index("code", drop=False),
+        building_rows={
+            r["code"]: r for r in buildings.drop(columns="geometry").to_dict("records")
+        },
         holders=holders,
         scheme=active_scheme(session, default="三长三员一民警"),
         index=build_lookup_index(areas, buildings),

@@ -191,6 +191,60 @@ class Assignment(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
 
 
+class CoverageReport(Base):
+    """One run of the coverage check (覆盖检查报告), kept to compare progress."""
+
+    __tablename__ = "coverage_report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    scope: Mapped[str] = mapped_column(String(40))
+    data_version: Mapped[int] = mapped_column(Integer)
+    n_errors: Mapped[int] = mapped_column(Integer)
+    n_warnings: Mapped[int] = mapped_column(Integer)
+    n_accepted: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any]] = mapped_column()
+
+
+class CoverageFinding(Base):
+    """One finding of a report (检查发现); ``key`` names it across runs."""
+
+    __tablename__ = "coverage_finding"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("coverage_report.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    codes: Mapped[list[str]] = mapped_column(JSON)
+    parent_code: Mapped[str | None] = mapped_column(String(40))
+    community_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    measure: Mapped[dict[str, Any]] = mapped_column()
+    is_accepted: Mapped[bool] = mapped_column(default=False)
+    geom_hash: Mapped[str] = mapped_column(String(64))
+    geom: Mapped[WKBElement | None] = mapped_column(
+        Geometry("GEOMETRY", srid=SRID, spatial_index=True, nullable=True)
+    )
+
+
+class FindingException(Base):
+    """A finding a planner accepted (例外), e.g. an enclave or a park no one lives in.
+
+    It holds while the finding's geometry is the same (``geom_hash``), as
+    ArcGIS topology exceptions do; a changed geometry needs a new look.
+    """
+
+    __tablename__ = "finding_exception"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(500))
+    accepted_by: Mapped[str] = mapped_column(String(100))
+    geom_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 def text_limits(model: type[Base]) -> dict[str, int]:
     """Maximum lengths of a table's text columns (PostGIS enforces them, SQLite does not)."""
     return {

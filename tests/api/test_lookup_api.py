@@ -97,3 +97,12 @@ def test_within_with_a_broken_body_is_422(client: TestClient) -> None:
 
     assert response.status_code == 422
     assert response.json()["code"] == "parameter_invalid"
+
+
+def test_openapi_document_builds(client: TestClient) -> None:
+    response = client.get("/openapi.json")
+
+    assert response.status_code == 200
+    assert {"/lookup", "/lookup/within", "/coverage", "/coverage.geojson"} <= set(
+        response.json()["paths"]
+    )

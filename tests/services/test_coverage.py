@@ -1,0 +1,142 @@
+"""The coverage check on the sample county: every seeded defect, and nothing else."""
+
+import json
+
+import pytest
+
+from geogrid.errors import NotFound
+from geogrid.services.coverage import (
+    CheckOptions,
+    accept_finding,
+    current_report,
+    public_view,
+    revoke_finding,
+    run_check,
+)
+from geogrid.store.engine import Bind
+from tests.conftest import SAMPLE
+
+DEFECTS = json.loads((SAMPLE / "defects.json").read_text(encoding="utf-8"))["defects"]
+
+
+def _seeded() -> set[tuple[str, tuple[str, ...]]]:
+    """The findings the seeded defects must produce: (rule, codes)."""
+    expected: set[tuple[str, tuple[str, ...]]] = set()
+    for d in DEFECTS:
+        codes = tuple(d["codes"])
+        match d["kind"]:
+            case "gap":
+                expected.add(("gap", tuple(sorted(codes))))
+            case "overlap":
+                expected.add(("overlap", tuple(sorted(codes))))
+            case "building_outside_grids":
+                expected.add(("building_no_grid", codes))
+            case "vacant_role":
+                expected |= {("role_vacant", (code,)) for code in codes}
+            case "overloaded_grid":
+                expected.add(("grid_overloaded", codes))
+            case "service_radius":
+                expected.add(("service_radius", (d["community"], *codes)))
+    return expected
+
+
+def _found(result) -> set[tuple[str, tuple[str, ...]]]:
+    return {
+        (r, tuple(c))
+        for r, c in zip(result.findings["rule"], result.findings["codes"], strict=True)
+    }
+
+
+def test_sample_check_finds_every_seeded_defect_and_nothing_else(
+    sample_db: Bind,
+) -> None:
+    result = run_check(sample_db, CheckOptions(), store=False)
+
+    found = _found(result)
+    # The stray building's own addresses are unassigned because of that same defect.
+    stray = next(
+        d["codes"][0] for d in DEFECTS if d["kind"] == "building_outside_grids"
+    )
+    consequences = {
+        f for f in found if f[0] == "address_unassigned" and f[1][0] == stray
+    }
+    assert len(consequences) == 1
+    assert found - consequences == _seeded()
+    assert result.has_errors
+
+
+def test_findings_carry_their_measures_and_communities(sample_db: Bind) -> None:
+    result = run_check(sample_db, CheckOptions(), store=False)
+    f = result.findings.set_index("rule")
+
+    gap = next(d for d in DEFECTS if d["kind"] == "gap")
+    assert f.loc["gap", "measure"]["area_m2"] == pytest.approx(gap["area_m2"], rel=0.05)
+    assert f.loc["gap", "community_code"] == gap["community"]
+    overloaded = next(d for d in DEFECTS if d["kind"] == "overloaded_grid")
+    assert f.loc["grid_overloaded", "measure"]["households"] == overloaded["households"]
+    hole = next(d for d in DEFECTS if d["kind"] == "service_radius")
+    assert (
+        f.loc["service_radius", "measure"]["households_uncovered"] == hole["households"]
+    )
+    assert result.summary["by_rule"]["role_vacant"] == 6
+
+
+def test_check_of_one_community_keeps_only_its_findings(sample_db: Bind) -> None:
+    result = run_check(sample_db, CheckOptions(), community="620899001006", store=False)
+
+    assert set(result.findings["community_code"]) == {"620899001006"}
+    assert {"gap", "building_no_grid"} <= set(result.findings["rule"])
+
+
+def test_unknown_community_is_not_found(sample_db: Bind) -> None:
+    with pytest.raises(NotFound):
+        run_check(sample_db, CheckOptions(), community="620899001099", store=False)
+
+
+def test_accepted_finding_stops_counting_until_it_changes(sample_copy: Bind) -> None:
+    first = run_check(sample_copy, CheckOptions())
+    overlap = first.findings[first.findings["rule"] == "overlap"].iloc[0]
+
+    accept_finding(
+        sample_copy, overlap["key"], reason="两社区协商共管", accepted_by="规划科"
+    )
+    second = run_check(sample_copy, CheckOptions())
+
+    accepted = second.findings[second.findings["is_accepted"]]
+    assert accepted["key"].tolist() == [overlap["key"]]
+    assert second.summary["n_errors"] == first.summary["n_errors"] - 1
+    assert second.summary["n_accepted"] == 1
+    assert second.compared == {
+        "previous_report": [str(first.report_id)],
+        "fixed": [],
+        "new": [],
+    }
+    revoke_finding(sample_copy, overlap["key"])
+    assert (
+        run_check(sample_copy, CheckOptions(), store=False).summary["n_accepted"] == 0
+    )
+
+
+def test_accepting_an_unknown_key_is_not_found(sample_copy: Bind) -> None:
+    run_check(sample_copy, CheckOptions())
+
+    with pytest.raises(NotFound):
+        accept_finding(sample_copy, "0000000000000000", reason="x", accepted_by="y")
+
+
+def test_stored_report_is_served_until_the_data_changes(sample_copy: Bind) -> None:
+    stored = run_check(sample_copy, CheckOptions())
+
+    again = current_report(sample_copy, CheckOptions())
+
+    assert again.report_id == stored.report_id
+    assert set(again.findings["key"]) == set(stored.findings["key"])
+
+
+def test_public_view_names_no_people_and_no_addresses(sample_db: Bind) -> None:
+    result = public_view(run_check(sample_db, CheckOptions(max_targets=1), store=False))
+
+    assert "person_overloaded" not in set(result.findings["rule"])
+    unassigned = result.findings[result.findings["rule"] == "address_unassigned"]
+    assert all(len(codes) <= 1 for codes in unassigned["codes"])
+    assert "person_overloaded" not in result.summary["by_rule"]
