@@ -106,3 +106,30 @@ def test_openapi_document_builds(client: TestClient) -> None:
     assert {"/lookup", "/lookup/within", "/coverage", "/coverage.geojson"} <= set(
         response.json()["paths"]
     )
+
+
+def test_coverage_report_and_geojson(client: TestClient) -> None:
+    report = client.get("/coverage")
+    layer = client.get("/coverage.geojson", params={"community": "620899001006"})
+
+    assert report.status_code == layer.status_code == 200
+    assert report.json()["summary"]["by_rule"]["gap"] == 1
+    assert layer.headers["content-type"].startswith("application/geo+json")
+    assert {f["properties"]["community_code"] for f in layer.json()["features"]} == {
+        "620899001006"
+    }
+
+
+def test_public_coverage_names_no_people_or_addresses(client: TestClient) -> None:
+    body = client.get("/coverage").json()
+
+    rules = {f["properties"]["rule"] for f in body["findings"]}
+    assert not rules & {"person_overloaded", "assignment_orphan"}
+    assert "-001" not in str([f["properties"]["codes"] for f in body["findings"]])
+
+
+def test_coverage_of_an_unknown_community_is_404(client: TestClient) -> None:
+    response = client.get("/coverage", params={"community": "620899001099"})
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "area_not_found"
