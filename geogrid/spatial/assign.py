@@ -15,9 +15,8 @@ import geopandas as gpd
 import shapely
 
 from geogrid.errors import InvalidInput
+from geogrid.spatial.inputs import POINT, POLYGONAL, check_frame
 
-_POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
-_POINT = (0,)
 _EDGE_BLOCK = 1 << 20  # point-edge tests per step of _covers_xy: bounds memory
 _Array = np.ndarray
 
@@ -42,24 +41,6 @@ class AddressReason(StrEnum):
 
 _REASONS = np.array([str(r) for r in AddressReason], dtype=object)
 _IN_BUILDING, _NEAR, _IN_GRID, _OUTSIDE, _AMBIGUOUS, _NO_GEOMETRY = range(6)
-
-
-def _geoms(frame: gpd.GeoDataFrame, types: tuple[int, ...], *fields: str) -> _Array:
-    """The frame's geometries, checked; None and empty ones match nothing."""
-    for field in ("code", *fields):
-        if field not in frame.columns:
-            available = ", ".join(map(str, frame.columns))
-            raise InvalidInput("field_missing", field=field, available=available)
-    if frame["code"].isna().any():
-        raise InvalidInput("code_missing")
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    wrong = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (-1, *types)))
-    wrong = wrong[~shapely.is_empty(geoms[wrong])]
-    if len(wrong):
-        expected = "Point" if types == _POINT else "Polygon"
-        actual = geoms[wrong[0]].geom_type
-        raise InvalidInput("geometry_type_wrong", expected=expected, actual=actual)
-    return geoms
 
 
 def _check_crs(*frames: gpd.GeoDataFrame) -> None:
@@ -170,7 +151,7 @@ def assign_buildings(
     if not 0.0 <= split_share <= 1.0:
         raise InvalidInput("value_invalid", field="split_share", value=split_share)
     _check_crs(buildings, grids)
-    geoms, cells = _geoms(buildings, _POLYGONAL), _geoms(grids, _POLYGONAL)
+    geoms, cells = check_frame(buildings, POLYGONAL), check_frame(grids, POLYGONAL)
     codes, n = grids["code"].to_numpy(dtype=object), len(geoms)
     bi, gj = shapely.STRtree(cells).query(geoms)
     # Most buildings lie well inside one grid: a cheap prepared test gives their
@@ -315,8 +296,8 @@ def assign_addresses(
     if not tolerance_m >= 0:
         raise InvalidInput("value_invalid", field="tolerance_m", value=tolerance_m)
     _check_crs(addresses, buildings, grids)
-    points, cells = _geoms(addresses, _POINT), _geoms(grids, _POLYGONAL)
-    geoms = _geoms(buildings, _POLYGONAL, "grid_code")
+    points, cells = check_frame(addresses, POINT), check_frame(grids, POLYGONAL)
+    geoms = check_frame(buildings, POLYGONAL, "grid_code")
     codes = buildings["code"].to_numpy(dtype=object)
     their_grid = buildings["grid_code"].to_numpy(dtype=object)
     grid_id = pd.factorize(their_grid)[0]  # None is -1: a value of its own
@@ -415,7 +396,7 @@ def affected(
         >>> b.tolist(), a.tolist()
         ([True, False], [True, False, False])
     """
-    geoms, points = _geoms(buildings, _POLYGONAL), _geoms(addresses, _POINT)
+    geoms, points = check_frame(buildings, POLYGONAL), check_frame(addresses, POINT)
     xmin, ymin, xmax, ymax = shapely.bounds(region)
     box = shapely.bounds(geoms)  # NaN for None or empty: never hit
     hit = (box[:, :2] <= [xmax, ymax]).all(axis=1) & (box[:, 2:] >= [xmin, ymin]).all(1)

@@ -30,8 +30,6 @@ from geogrid.spatial.coverage_checks import (
     service_findings,
 )
 from geogrid.spatial.coverage_frames import (
-    POLYGONAL,
-    check_frame,
     code_tuples,
     empty_findings,
     findings_frame,
@@ -39,6 +37,7 @@ from geogrid.spatial.coverage_frames import (
     polygonal,
     repair,
 )
+from geogrid.spatial.inputs import POLYGONAL, check_frame
 
 __all__ = [
     "CoverageOptions",

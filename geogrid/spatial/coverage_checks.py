@@ -15,14 +15,11 @@ import shapely
 
 from geogrid.errors import InvalidInput
 from geogrid.spatial.coverage_frames import (
-    LINEAR,
-    POINT,
-    POLYGONAL,
-    check_frame,
     code_tuples,
     empty_findings,
     findings_frame,
 )
+from geogrid.spatial.inputs import LINEAR, POINT, POLYGONAL, check_frame
 
 _Array = np.ndarray
 

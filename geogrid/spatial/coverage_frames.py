@@ -16,11 +16,7 @@ import geopandas as gpd
 import shapely
 
 from geogrid.domain.findings import FINDING_COLUMNS, RULES
-from geogrid.errors import InvalidInput
 
-POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
-LINEAR = (1, 5)
-POINT = (0,)
 _POLYGON, _COLLECTION = 3, 7
 _Array = np.ndarray
 
@@ -88,34 +84,6 @@ def object_array(values: Sequence) -> _Array:
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)
     return out
-
-
-def check_frame(
-    frame: gpd.GeoDataFrame, types: tuple[int, ...], *fields: str
-) -> _Array:
-    """Check columns, codes, CRS and geometry types; return the geometries.
-
-    Raises:
-        InvalidInput: A missing column or code, a CRS in degrees, a wrong type
-            (None and empty geometries always pass).
-    """
-    for field in ("code", *fields):
-        if field not in frame.columns:
-            available = ", ".join(map(str, frame.columns))
-            raise InvalidInput("field_missing", field=field, available=available)
-    if frame["code"].isna().any():
-        raise InvalidInput("code_missing")
-    if frame.crs is not None and not frame.crs.is_projected:
-        raise InvalidInput("value_invalid", field="crs", value=frame.crs.to_string())
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    wrong = ~np.isin(shapely.get_type_id(geoms), (-1, *types)) & ~shapely.is_empty(
-        geoms
-    )
-    if wrong.any():
-        expected = {(0,): "Point", (1, 5): "LineString"}.get(types, "Polygon")
-        actual = geoms[np.flatnonzero(wrong)[0]].geom_type
-        raise InvalidInput("geometry_type_wrong", expected=expected, actual=actual)
-    return geoms
 
 
 def code_tuples(n: int, owner: _Array, values: _Array, rank: _Array) -> list[tuple]:

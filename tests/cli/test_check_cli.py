@@ -3,30 +3,19 @@
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from geogrid.cli import app
-from geogrid.config import get_settings
+from tests.cli.conftest import invoke
 
 
 @pytest.fixture
-def run(sample_copy: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv(
-        "GEOGRID_DATABASE_URL", sample_copy.url.render_as_string(hide_password=False)
-    )
-    monkeypatch.delenv("GEOGRID_LANG", raising=False)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-
-
-def invoke(runner: CliRunner, *args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+def run(cli_for: Callable[[str], CliRunner], sample_copy: Engine) -> CliRunner:
+    return cli_for(sample_copy.url.render_as_string(hide_password=False))
 
 
 def test_check_prints_a_chinese_summary_and_fails_on_errors(run: CliRunner) -> None:

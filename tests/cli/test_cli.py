@@ -1,7 +1,7 @@
 """The ``geogrid`` command as a user types it, on both backends."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -10,25 +10,16 @@ from typer.testing import CliRunner
 
 import geopandas as gpd
 
-from geogrid.cli import app
-from geogrid.config import get_settings
 from geogrid.services.summary import database_summary
 from geogrid.store.engine import make_engine
+from tests.cli.conftest import invoke
 from tests.conftest import SAMPLE
 from tests.factories import COMMUNITY, X0, Y0, community_file, grid_file, write_geojson
 
 
 @pytest.fixture
-def run(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("GEOGRID_DATABASE_URL", database_url)
-    monkeypatch.delenv("GEOGRID_LANG", raising=False)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-
-
-def invoke(runner: CliRunner, *args: str):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+def run(cli_for: Callable[[str], CliRunner], database_url: str) -> CliRunner:
+    return cli_for(database_url)
 
 
 def test_import_then_export_boundaries(run: CliRunner, tmp_path: Path) -> None:

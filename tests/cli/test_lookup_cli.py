@@ -1,7 +1,7 @@
 """``geogrid assign`` and ``geogrid lookup`` as a user types them, on the sample county."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,24 +10,13 @@ from typer.testing import CliRunner
 
 from shapely.geometry import box, mapping
 
-from geogrid.cli import app
-from geogrid.config import get_settings
+from tests.cli.conftest import invoke
 from tests.services.test_lookup import BUILDING, FLOOR_HEAD_PRIVATE_PHONE, LAT, LON
 
 
 @pytest.fixture
-def run(sample_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv(
-        "GEOGRID_DATABASE_URL", sample_db.url.render_as_string(hide_password=False)
-    )
-    monkeypatch.delenv("GEOGRID_LANG", raising=False)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-
-
-def invoke(runner: CliRunner, *args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+def run(cli_for: Callable[[str], CliRunner], sample_db: Engine) -> CliRunner:
+    return cli_for(sample_db.url.render_as_string(hide_password=False))
 
 
 def test_lookup_point_prints_the_chain_and_people(run: CliRunner) -> None:
