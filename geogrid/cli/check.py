@@ -1,0 +1,185 @@
+"""The coverage check commands (覆盖检查): check, accept, revoke."""
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from geogrid.config import get_settings
+from geogrid.domain.findings import RULES
+from geogrid.errors import GeogridError
+
+if TYPE_CHECKING:
+    from geogrid.services.coverage import CoverageResult
+
+from geogrid.cli import (
+    _database,
+    _fail,
+    check_app,
+    console,
+)
+
+RULE_TITLES = {code: rule.title for code, rule in RULES.items()}
+
+
+class CheckFormat(StrEnum):
+    """How a coverage report is written."""
+
+    text = "text"
+    json = "json"
+    geojson = "geojson"
+    csv = "csv"
+
+
+@check_app.callback(invoke_without_command=True)
+def check_cmd(
+    ctx: typer.Context,
+    community: Annotated[
+        str | None, typer.Option("--community", help="只检查一个社区（编码）")
+    ] = None,
+    fmt: Annotated[
+        CheckFormat, typer.Option("--format", help="text、json、geojson 或 csv")
+    ] = CheckFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="写入文件而不是屏幕")
+    ] = None,
+    store: Annotated[
+        bool, typer.Option("--store/--no-store", help="保存为报告，便于下次比较")
+    ] = True,
+) -> None:
+    """运行覆盖检查；有错误级别的问题时退出码为 1 / run the coverage check (exit 1 on errors)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from geogrid.services.coverage import check_options, run_check
+
+    settings = get_settings()
+    try:
+        with _database(settings) as engine:
+            result = run_check(
+                engine, check_options(settings), community=community, store=store
+            )
+    except GeogridError as exc:
+        _fail(exc)
+    text = _render_check(result, fmt)
+    if output is not None:
+        output.write_text(
+            text, encoding="utf-8-sig" if fmt is CheckFormat.csv else "utf-8"
+        )
+        console.print(f"检查报告已写入 report written: {output}")
+        _print_check_summary(result)
+    elif fmt is CheckFormat.text:
+        _print_check_summary(result)
+        console.print(text)
+    else:
+        typer.echo(text)
+    if result.has_errors:
+        raise typer.Exit(1)
+
+
+def _render_check(result: "CoverageResult", fmt: CheckFormat) -> str:
+    from geogrid.services.coverage import findings_geojson, findings_table
+
+    if fmt is CheckFormat.geojson:
+        return json.dumps(findings_geojson(result), ensure_ascii=False)
+    if fmt is CheckFormat.csv:
+        return str(findings_table(result).to_csv(index=False))
+    if fmt is CheckFormat.json:
+        body = {
+            "report_id": result.report_id,
+            "created_at": result.created_at.isoformat(),
+            "scope": result.scope,
+            "summary": result.summary,
+            "compared": result.compared,
+            "findings": findings_geojson(result)["features"],
+        }
+        return json.dumps(body, ensure_ascii=False, default=str)
+    lines = ["明细 details:"]
+    for f in result.findings.sort_values(["severity", "rule"]).itertuples():
+        mark = "已接受 accepted" if f.is_accepted else f.severity
+        measure = "，".join(f"{k} {v}" for k, v in f.measure.items())
+        lines.append(
+            f"  [{mark}] {RULE_TITLES.get(f.rule, f.rule)}  {' '.join(f.codes[:6])}{' …' if len(f.codes) > 6 else ''}  {measure}  key={f.key}"
+        )
+    return "\n".join(lines)
+
+
+def _print_check_summary(result: "CoverageResult") -> None:
+    s = result.summary
+    console.print(
+        f"覆盖检查 coverage check {result.created_at:%Y-%m-%d %H:%M} 范围 scope {result.scope}："
+        f"错误 {s['n_errors']}，警告 {s['n_warnings']}，已接受 {s['n_accepted']}"
+        + (f"（报告 #{result.report_id}）" if result.report_id else "")
+    )
+    table = Table("规则 rule", "数量 count")
+    for rule, n in sorted(s["by_rule"].items()):
+        table.add_row(f"{RULE_TITLES.get(rule, rule)} ({rule})", str(n))
+    console.print(table)
+    if s["by_community"]:
+        per = Table("社区 community", "问题 findings")
+        for code, rules in sorted(s["by_community"].items()):
+            per.add_row(
+                code,
+                "，".join(
+                    f"{RULE_TITLES.get(r, r)} {n}" for r, n in sorted(rules.items())
+                ),
+            )
+        console.print(per)
+    if s["service"]:
+        cover = Table(
+            "社区 community", "服务设施 kind", "覆盖户数比例 households covered"
+        )
+        for row in s["service"]:
+            cover.add_row(
+                str(row["community_code"]),
+                str(row["kind"]),
+                f"{row['share_covered']:.1%}",
+            )
+        console.print(cover)
+    if result.compared is not None:
+        console.print(
+            f"与上次报告相比 since report #{result.compared['previous_report'][0]}："
+            f"已修复 fixed {len(result.compared['fixed'])}，新增 new {len(result.compared['new'])}"
+        )
+
+
+@check_app.command("accept")
+def check_accept_cmd(
+    key: Annotated[
+        str, typer.Argument(help="检查发现的 key（见 geogrid check 的明细）")
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", help="接受的理由，如“飞地，不属于本社区”")
+    ],
+    by: Annotated[str, typer.Option("--by", help="接受人")] = "planner",
+) -> None:
+    """接受一条检查发现为例外 / accept a finding as a known exception."""
+    from geogrid.services.coverage import accept_finding
+
+    settings = get_settings()
+    try:
+        with _database(settings) as engine:
+            done = accept_finding(engine, key, reason=reason, accepted_by=by)
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(
+        f"已接受 accepted: {RULE_TITLES.get(done['rule'], done['rule'])} {done['codes']}（{reason}）"
+    )
+
+
+@check_app.command("revoke")
+def check_revoke_cmd(
+    key: Annotated[str, typer.Argument(help="检查发现的 key")],
+) -> None:
+    """撤销例外 / withdraw an accepted exception."""
+    from geogrid.services.coverage import revoke_finding
+
+    settings = get_settings()
+    try:
+        with _database(settings) as engine:
+            revoke_finding(engine, key)
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(f"已撤销 revoked: {key}")

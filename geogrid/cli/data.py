@@ -1,0 +1,361 @@
+"""Commands that move data (数据导入导出): import, export, init, status, demo."""
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from geogrid.config import get_settings
+from geogrid.errors import GeogridError, ImportRejected
+from geogrid.messages import level_name, render
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy import Engine
+
+    from geogrid.io.report import ImportReport
+    from geogrid.services.imports import ImportOptions
+
+from geogrid.cli import (
+    FeatureLayer,
+    FormatOpt,
+    Level,
+    OutputFormat,
+    _database,
+    _fail,
+    _lang,
+    app,
+    console,
+    err_console,
+    import_app,
+)
+
+
+def _print_report(report: "ImportReport", fmt: OutputFormat) -> None:
+    lang = _lang()
+    if fmt is OutputFormat.json:
+        console.print_json(
+            json.dumps(report.to_dict(lang), ensure_ascii=False, default=str)
+        )
+        return
+    if report.problems:
+        table = Table("记录 record", "级别 severity", "问题 code", "说明 message")
+        for p in report.problems:
+            table.add_row(p.record, p.severity, p.code, p.message(lang))
+        console.print(table)
+    if report.is_ok:
+        console.print(
+            render(
+                "import_done",
+                lang,
+                n_written=report.n_written,
+                kind=level_name(report.kind, lang),
+                n_read=report.n_read,
+                n_warnings=len(report.warnings),
+            )
+            + (
+                "  " + json.dumps(report.counts, ensure_ascii=False)
+                if report.counts
+                else ""
+            )
+        )
+    else:
+        err_console.print(
+            Text(render("import_rejected", lang, n_errors=len(report.errors)), "red")
+        )
+
+
+def _run_import(fmt: OutputFormat, action: "Callable[[Engine], ImportReport]") -> None:
+    try:
+        with _database(get_settings()) as engine:
+            report = action(engine)
+    except ImportRejected as exc:
+        _print_report(exc.report, fmt)
+        raise typer.Exit(1) from exc
+    except GeogridError as exc:
+        _fail(exc)
+    _print_report(report, fmt)
+
+
+CrsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--crs", help="坐标参考系：EPSG 代码、gcj02 或 bd09（覆盖文件自带的）"
+    ),
+]
+RepairOpt = Annotated[
+    bool, typer.Option("--repair", help="用 make_valid 修复无效几何并报告改动")
+]
+LayerOpt = Annotated[str | None, typer.Option("--layer", help="多图层文件中的图层名")]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="字符编码，如 gbk")]
+CodeFieldOpt = Annotated[str, typer.Option("--code-field", help="编码字段")]
+NameFieldOpt = Annotated[str, typer.Option("--name-field", help="名称字段")]
+LonOpt = Annotated[str | None, typer.Option("--lon-field", help="CSV 经度列")]
+LatOpt = Annotated[str | None, typer.Option("--lat-field", help="CSV 纬度列")]
+
+
+def _options(**kwargs: object) -> "ImportOptions":
+    from geogrid.services.imports import ImportOptions
+
+    return ImportOptions(**kwargs)  # type: ignore[arg-type]
+
+
+@import_app.command("boundaries")
+def import_boundaries_cmd(
+    file: Path,
+    level: Annotated[Level, typer.Option("--level", help="层级")],
+    crs: CrsOpt = None,
+    parent_field: Annotated[
+        str | None,
+        typer.Option("--parent-field", help="上级编码字段（默认按编码或位置推断）"),
+    ] = None,
+    code_field: CodeFieldOpt = "code",
+    name_field: NameFieldOpt = "name",
+    repair: RepairOpt = False,
+    free_codes: Annotated[
+        bool,
+        typer.Option(
+            "--free-codes", help="编码不按国家统计局区划代码长度检查（境外或自编数据）"
+        ),
+    ] = False,
+    valid_from: Annotated[
+        datetime | None, typer.Option("--valid-from", help="新版本生效时间（默认现在）")
+    ] = None,
+    layer: LayerOpt = None,
+    encoding: EncodingOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+) -> None:
+    """导入区域边界（街道、社区、网格、小区）/ import area boundaries as a new generation."""
+    from geogrid.domain.codes import AreaLevel
+    from geogrid.services.assignment import assign_options
+    from geogrid.services.boundaries import import_boundaries
+
+    settings = get_settings()
+    options = _options(
+        crs=crs,
+        repair=repair,
+        layer=layer,
+        encoding=encoding,
+        code_field=code_field,
+        name_field=name_field,
+        parent_field=parent_field,
+        is_free_codes=free_codes,
+        valid_from=valid_from,
+    )
+    _run_import(
+        fmt,
+        lambda engine: import_boundaries(
+            engine,
+            file,
+            level=AreaLevel(level.value),
+            options=options,
+            tolerance_m=settings.containment_tolerance_m,
+            assign=assign_options(settings),
+        ),
+    )
+
+
+def _feature_command(layer: FeatureLayer) -> None:
+    def command(
+        file: Path,
+        crs: CrsOpt = None,
+        code_field: CodeFieldOpt = "code",
+        name_field: NameFieldOpt = "name",
+        text_field: Annotated[
+            str, typer.Option("--text-field", help="地址文本字段，多个用逗号连接")
+        ] = "text",
+        lon_field: LonOpt = None,
+        lat_field: LatOpt = None,
+        repair: RepairOpt = False,
+        layer_name: LayerOpt = None,
+        encoding: EncodingOpt = None,
+        fmt: FormatOpt = OutputFormat.text,
+    ) -> None:
+        from geogrid.services.imports import import_features
+
+        options = _options(
+            crs=crs,
+            repair=repair,
+            layer=layer_name,
+            encoding=encoding,
+            code_field=code_field,
+            name_field=name_field,
+            text_field=text_field,
+            lon_field=lon_field,
+            lat_field=lat_field,
+        )
+        _run_import(
+            fmt,
+            lambda engine: import_features(
+                engine, file, layer=layer.value, options=options
+            ),
+        )
+
+    command.__doc__ = f"导入{level_name(layer.value)} / import {layer.value}."
+    import_app.command(layer.value)(command)
+
+
+for _layer in FeatureLayer:
+    _feature_command(_layer)
+
+
+@import_app.command("people")
+def import_people_cmd(
+    file: Path,
+    scheme: Annotated[
+        str | None, typer.Option("--scheme", help="角色方案名（默认当前启用的方案）")
+    ] = None,
+    encoding: EncodingOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+) -> None:
+    """导入人员与任职（CSV，每行一条任职）/ import people and their assignments."""
+    from geogrid.services.people import import_people
+
+    settings = get_settings()
+    _run_import(
+        fmt,
+        lambda engine: import_people(
+            engine,
+            file,
+            scheme_name=scheme,
+            default_scheme=settings.role_scheme,
+            encoding=encoding,
+        ),
+    )
+
+
+@import_app.command("scheme")
+def import_scheme_cmd(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="YAML/JSON 文件，或预置方案名（三长三员一民警、三长、五级网格）"
+        ),
+    ],
+    activate: Annotated[
+        bool, typer.Option("--activate/--no-activate", help="设为当前方案")
+    ] = True,
+) -> None:
+    """导入角色方案 / add a role scheme from a file or a preset."""
+    from geogrid.domain.roles import load_preset
+    from geogrid.services.people import read_scheme_file, save_scheme
+
+    settings = get_settings()
+    try:
+        path = Path(source)
+        scheme = read_scheme_file(path) if path.suffix else load_preset(source)
+        with _database(settings) as engine:
+            save_scheme(engine, scheme, activate=activate)
+    except GeogridError as exc:
+        _fail(exc)
+    roles = "、".join(f"{r.title}({r.key})" for r in scheme.roles)
+    console.print(
+        f"角色方案“{scheme.name}”已保存{'并启用' if activate else ''}：{roles}"
+    )
+
+
+@app.command("export")
+def export_cmd(
+    layer: Annotated[
+        str,
+        typer.Argument(
+            help="district|street|community|grid|estate|buildings|lanes|addresses|centres|people"
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help=".gpkg、.geojson、.shp 或 .csv")
+    ],
+    date: Annotated[
+        datetime | None, typer.Option("--date", help="导出该日期有效的边界版本")
+    ] = None,
+) -> None:
+    """导出图层 / write a layer out with its codes and attributes."""
+    from geogrid.services.exports import export_layer
+
+    settings = get_settings()
+    try:
+        with _database(settings) as engine:
+            n = export_layer(engine, layer, output, as_of=date)
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(
+        render(
+            "export_done", _lang(), n=n, layer=level_name(layer, _lang()), path=output
+        )
+    )
+
+
+@app.command("init")
+def init_cmd() -> None:
+    """建库或升级数据库结构 / create or upgrade the database schema."""
+    settings = get_settings()
+    try:
+        with _database(settings):
+            pass
+    except GeogridError as exc:
+        _fail(exc)
+    from geogrid.store.engine import display_url
+
+    console.print(
+        f"数据库已就绪 / database ready: {display_url(settings.database_url)}"
+    )
+
+
+def _print_summary(engine: "Engine") -> None:
+    from geogrid.services.summary import database_summary
+
+    lang = _lang()
+    table = Table("图层 layer", "数量 count")
+    for layer, n in database_summary(engine).items():
+        table.add_row(level_name(layer, lang), str(n))
+    console.print(table)
+
+
+@app.command("status")
+def status_cmd() -> None:
+    """数据概况 / what the database holds."""
+    settings = get_settings()
+    try:
+        with _database(settings) as engine:
+            _print_summary(engine)
+    except GeogridError as exc:
+        _fail(exc)
+
+
+@app.command("demo")
+def demo_cmd(
+    data: Annotated[Path | None, typer.Option("--data", help="示例数据目录")] = None,
+) -> None:
+    """构建示例县数据库并打印概况 / build the sample county and print a summary."""
+    from geogrid.services.demo import SAMPLE_DIR, build_sample
+
+    settings = get_settings()
+    from geogrid.store.engine import display_url
+
+    console.print(f"示例县数据 → {display_url(settings.database_url)}")
+    try:
+        with (
+            _database(settings) as engine,
+            console.status("导入中 importing…") as status,
+        ):
+            reports = build_sample(
+                engine,
+                data or SAMPLE_DIR,
+                tolerance_m=settings.containment_tolerance_m,
+                on_step=lambda step: status.update(
+                    f"导入{level_name(step)} importing {step}…"
+                ),
+            )
+            for report in reports:
+                _print_report(report, OutputFormat.text)
+            _print_summary(engine)
+    except ImportRejected as exc:
+        _print_report(exc.report, OutputFormat.text)
+        raise typer.Exit(1) from exc
+    except GeogridError as exc:
+        _fail(exc)

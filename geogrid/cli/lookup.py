@@ -1,0 +1,201 @@
+"""Commands that answer who covers what (归属与查询): assign, lookup, serve."""
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from geogrid.cli import (
+    FormatOpt,
+    OutputFormat,
+    _database,
+    _fail,
+    app,
+    console,
+    err_console,
+)
+from geogrid.config import get_settings
+from geogrid.errors import GeogridError, InvalidInput
+
+
+@app.command("assign")
+def assign_cmd() -> None:
+    """计算楼栋、地址的网格归属 / link every building and address to its grid."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from geogrid.services.assignment import assign_all, assign_options
+
+    settings = get_settings()
+    steps = {
+        "load": "读取",
+        "buildings": "楼栋归属",
+        "addresses": "地址归属",
+        "store": "保存",
+    }
+    try:
+        with (
+            _database(settings) as engine,
+            Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), console=console
+            ) as bar,
+        ):
+            task = bar.add_task("归属计算 assigning…", total=len(steps))
+            summary = assign_all(
+                engine,
+                assign_options(settings),
+                on_step=lambda step: bar.update(
+                    task, advance=1, description=steps[step]
+                ),
+            )
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(
+        f"楼栋 {summary.buildings} 栋：{len(summary.buildings_in_no_grid)} 栋不在任何网格，"
+        f"{len(summary.buildings_split)} 栋跨网格"
+    )
+    for code in summary.buildings_in_no_grid:
+        console.print(f"  不在网格 no grid: {code}")
+    for code, grid, other, share in summary.buildings_split:
+        console.print(f"  跨网格 split: {code} {grid} / {other} {share:.0%}")
+    reasons = "，".join(
+        f"{REASONS.get(k, k)} {v}" for k, v in sorted(summary.reasons.items())
+    )
+    console.print(f"地址 {summary.addresses} 条：{reasons}")
+
+
+def _parse_point(text: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in text.replace("，", ",").split(","))
+    except ValueError:
+        raise InvalidInput("value_invalid", field="--point", value=text) from None
+    return lon, lat
+
+
+def _read_json(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput("file_not_found", path=str(path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput("geojson_invalid", reason=str(exc)) from None
+    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        features = data.get("features") or [{}]
+        data = features[0]
+    return data if isinstance(data, dict) else {}
+
+
+def _print_lookup(result: dict[str, object]) -> None:
+    """A lookup as a staff member reads it: the chain, then each level's people."""
+    for level in result.get("chain", []):  # type: ignore[union-attr]
+        console.print(
+            Text(level["level_name"], "bold") + f" {level['name']} ({level['code']})"
+        )
+        for card in level["holders"]:
+            extra = " ".join(
+                str(card[k]) for k in ("phone", "organisation") if card.get(k)
+            )
+            console.print(f"    {card['title']}：{card.get('name', '')} {extra}")
+    nearest = result.get("nearest_building")
+    if nearest:
+        console.print(
+            f"最近楼栋 nearest building: {nearest['name']} ({nearest['code']}) {nearest['distance_m']} 米"
+        )
+    if result.get("candidates"):
+        console.print("候选 candidates:")
+        for c in result["candidates"]:  # type: ignore[union-attr]
+            console.print(
+                f"  {c['score']:.2f}  {c['text']} ({c['code']})  [{', '.join(c['matched'])}]"
+            )
+    if "grids" in result:
+        console.print(
+            f"网格 {len(result['grids'])} 个，楼栋 {len(result['buildings'])} 栋，"  # type: ignore[arg-type]
+            f"地址 {result['n_addresses']} 条，{result['households']} 户"
+        )
+        for grid in result["grids"]:  # type: ignore[union-attr]
+            console.print(f"  {grid['name']} ({grid['code']})")
+    if result.get("found") is False:
+        message = (
+            "没有把握确定该地址" if "candidates" in result else "该点不在任何区域内"
+        )
+        err_console.print(Text(f"{message} / not found", "yellow"))
+
+
+REASONS = {
+    "in_building": "在楼栋内",
+    "near_building": "靠近楼栋",
+    "in_grid": "仅在网格内",
+    "outside": "不在任何网格",
+    "ambiguous": "归属不明",
+    "no_geometry": "无坐标",
+}
+
+
+@app.command("lookup")
+def lookup_cmd(
+    address: Annotated[
+        str | None, typer.Argument(help="地址文本，如“东街社区天和人家3号楼2单元”")
+    ] = None,
+    point: Annotated[str | None, typer.Option("--point", help="LON,LAT")] = None,
+    crs: Annotated[
+        str, typer.Option("--crs", help="EPSG:4326、EPSG:4490、gcj02、bd09")
+    ] = "EPSG:4326",
+    within: Annotated[
+        Path | None,
+        typer.Option("--within", help="GeoJSON 面文件：列出范围内的网格、楼栋、地址"),
+    ] = None,
+    date: Annotated[
+        datetime | None, typer.Option("--date", help="按该日有效的边界与任职回答")
+    ] = None,
+    role: Annotated[
+        str, typer.Option("--role", help="staff（默认）或 public：预览公众能看到的内容")
+    ] = "staff",
+    fmt: FormatOpt = OutputFormat.text,
+) -> None:
+    """查询谁负责某地址或某点 / who covers an address or a point."""
+    from geogrid.domain.access import Role
+    from geogrid.services.lookup import LookupService
+
+    settings = get_settings()
+    if role not in {r.value for r in Role}:
+        _fail(InvalidInput("value_invalid", field="--role", value=role))
+    caller = Role(role)
+    try:
+        with _database(settings) as engine:
+            service = LookupService(engine, near_m=settings.lookup_near_m)
+            if within is not None:
+                result = service.within(_read_json(within), crs=crs, caller=caller)
+            elif point is not None:
+                lon, lat = _parse_point(point)
+                result = service.point(lon, lat, crs=crs, as_of=date, caller=caller)
+            elif address:
+                result = service.address(address, as_of=date, caller=caller)
+            else:
+                raise InvalidInput("lookup_query_missing")
+    except GeogridError as exc:
+        _fail(exc)
+    if fmt is OutputFormat.json:
+        console.print_json(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        _print_lookup(result)
+    if "found" in result and not result["found"]:
+        raise typer.Exit(3)
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+) -> None:
+    """启动网络服务（OpenAPI 文档在 /docs）/ run the web service."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "geogrid.api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+    )
