@@ -1,0 +1,52 @@
+"""Map commands (地图): write the published community maps as a static site."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from geogrid.cli import _database, _fail, app, console
+from geogrid.config import get_settings
+from geogrid.errors import GeogridError, InvalidInput
+
+map_app = typer.Typer(help="生成地图 (maps)", no_args_is_help=True)
+app.add_typer(map_app, name="map")
+
+
+@map_app.command("public")
+def map_public_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出目录")],
+    community: Annotated[
+        str | None, typer.Option("--community", help="社区编码")
+    ] = None,
+    all_communities: Annotated[
+        bool, typer.Option("--all", help="全部社区，外加索引页")
+    ] = False,
+) -> None:
+    """生成社区管辖范围图（离线可用的静态网页）/ write the public community maps."""
+    from geogrid.maps.base import write_site
+    from geogrid.maps.public import index_page, public_map
+    from geogrid.services.publishing import communities, public_map_data
+
+    settings = get_settings()
+    try:
+        if not all_communities and community is None:
+            raise InvalidInput("value_invalid", field="--community", value="")
+        with _database(settings) as engine:
+            codes = (
+                [c for c, _ in communities(engine)] if all_communities else [community]
+            )
+            pages = {
+                code: public_map(public_map_data(engine, code))
+                for code in codes
+                if code
+            }
+            written = write_site(pages, output)
+            if all_communities:
+                (output / "index.html").write_text(
+                    index_page(communities(engine)), encoding="utf-8"
+                )
+    except GeogridError as exc:
+        _fail(exc)
+    for path in written:
+        console.print(f"已生成 written: {path}")

@@ -1,0 +1,1 @@
+"""Interactive maps (地图): folium pages that work offline, with a privacy whitelist."""
