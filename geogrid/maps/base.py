@@ -29,7 +29,6 @@ class OfflineMap(folium.Map):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("tiles", None)
         kwargs.setdefault("control_scale", True)
-        kwargs.setdefault("prefer_canvas", True)
         super().__init__(**kwargs)
 
 

@@ -128,7 +128,13 @@ def index_page(communities: list[tuple[str, str]]) -> str:
 
 def _style(color: str) -> Any:
     def style(_feature: Mapping[str, Any]) -> dict[str, Any]:
-        return {"color": "#fff", "weight": 2, "fillColor": color, "fillOpacity": 0.45}
+        return {
+            "color": "#fff",
+            "weight": 2,
+            "fillColor": color,
+            "fillOpacity": 0.45,
+            "className": "geogrid-grid",  # lets a reader's tools (and tests) find the grids
+        }
 
     return style
 

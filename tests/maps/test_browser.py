@@ -1,0 +1,96 @@
+"""The public map in headless Chromium with the network closed, as a resident would open it."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from geogrid.maps.base import write_site
+from geogrid.maps.public import public_map
+from geogrid.services.publishing import public_map_data
+from geogrid.store.engine import Bind
+
+pytestmark = [pytest.mark.browser, pytest.mark.backends("spatialite")]
+
+COMMUNITY = "620899001001"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        reason = "headless Chromium not installed (Debian chromium, chromium-driver)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        # No network at all: every request goes to a proxy that is not there.
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+        "--window-size=1000,800",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    chrome = webdriver.Chrome(service=Service(driver), options=options)
+    yield chrome
+    chrome.quit()
+
+
+@pytest.fixture
+def page(sample_db: Bind, tmp_path: Path, browser: object) -> object:
+    data = public_map_data(sample_db, COMMUNITY)
+    write_site({COMMUNITY: public_map(data)}, tmp_path)
+    browser.get((tmp_path / f"{COMMUNITY}.html").as_uri())  # type: ignore[attr-defined]
+    browser.n_grids = len(data.grids)  # type: ignore[attr-defined]
+    return browser
+
+
+def test_public_map_draws_every_grid_offline_without_errors(page: object) -> None:
+    from selenium.webdriver.common.by import By
+
+    grids = page.find_elements(By.CSS_SELECTOR, "path.geogrid-grid")  # type: ignore[attr-defined]
+    errors = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]  # type: ignore[attr-defined]
+
+    assert len(grids) == page.n_grids  # type: ignore[attr-defined]
+    assert errors == []
+
+
+def test_clicking_a_grid_opens_its_contact_card(page: object) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    label = page.find_elements(By.CSS_SELECTOR, ".grid-label")[0]  # type: ignore[attr-defined]
+    page.execute_script(  # type: ignore[attr-defined]
+        "document.querySelectorAll('.grid-label').forEach(l => l.style.pointerEvents = 'none')"
+    )
+    grid = page.find_elements(By.CSS_SELECTOR, "path.geogrid-grid")[0]  # type: ignore[attr-defined]
+    page.execute_script(  # type: ignore[attr-defined]
+        "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: arguments[1], clientY: arguments[2]}))",
+        grid,
+        label.location["x"] + 5,
+        label.location["y"] + 5,
+    )
+
+    card = WebDriverWait(page, 5).until(  # type: ignore[arg-type]
+        expected_conditions.visibility_of_element_located(
+            (By.CSS_SELECTOR, ".geogrid-card")
+        )
+    )
+    assert "网格长" in card.text
+    assert "编码 620899001001" in card.text
