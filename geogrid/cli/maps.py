@@ -50,3 +50,30 @@ def map_public_cmd(
         _fail(exc)
     for path in written:
         console.print(f"已生成 written: {path}")
+
+
+@map_app.command("coverage")
+def map_coverage_cmd(
+    community: Annotated[str, typer.Option("--community", help="社区编码")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出目录")],
+) -> None:
+    """生成覆盖检查图（工作人员用）/ draw the coverage report of a community (staff)."""
+    from geogrid.maps.base import write_site
+    from geogrid.maps.coverage import coverage_map
+    from geogrid.services.coverage import check_options, current_report
+    from geogrid.services.publishing import public_map_data
+
+    settings = get_settings()
+    try:
+        with _database(settings) as engine:
+            area = public_map_data(engine, community)
+            result = current_report(
+                engine, check_options(settings), community=community
+            )
+            written = write_site(
+                {f"{community}-coverage": coverage_map(result, area)}, output
+            )
+    except GeogridError as exc:
+        _fail(exc)
+    for path in written:
+        console.print(f"已生成 written: {path}")

@@ -43,3 +43,14 @@ def test_map_public_bad_community_exits_2(
 
     assert result.exit_code == 2
     assert code in result.output
+
+
+def test_map_coverage_writes_the_staff_page(run: CliRunner, tmp_path: Path) -> None:
+    result = invoke(
+        run, "map", "coverage", "--community", "620899001006", "-o", tmp_path
+    )
+
+    assert result.exit_code == 0
+    assert "620899001006-B0017" in (tmp_path / "620899001006-coverage.html").read_text(
+        encoding="utf-8"
+    )
