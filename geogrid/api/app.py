@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from geogrid import __version__
 from geogrid.api.errors import install_error_handlers
-from geogrid.api.routers import coverage, lookup
+from geogrid.api.routers import coverage, lookup, maps
 from geogrid.config import Settings, get_settings
 from geogrid.services.coverage import check_options
 from geogrid.services.lookup import LookupService
@@ -43,4 +43,6 @@ def create_app(
     install_error_handlers(app)
     app.include_router(lookup.router)
     app.include_router(coverage.router)
+    app.include_router(maps.router)
+    app.mount("/maps/public/static", maps.ASSETS, name="map-assets")
     return app
