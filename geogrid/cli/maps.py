@@ -77,3 +77,28 @@ def map_coverage_cmd(
         _fail(exc)
     for path in written:
         console.print(f"已生成 written: {path}")
+
+
+@map_app.command("staff")
+def map_staff_cmd(
+    community: Annotated[str, typer.Option("--community", help="社区编码")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出目录")],
+) -> None:
+    """生成工作人员地图（含非公开联系方式和网格户数）/ write a community's staff map."""
+    from geogrid.domain.access import Role
+    from geogrid.maps.base import write_site
+    from geogrid.maps.staff import staff_map
+    from geogrid.services.publishing import public_map_data
+
+    settings = get_settings()
+    band = (settings.grid_households_min, settings.grid_households_max)
+    try:
+        with _database(settings) as engine:
+            data = public_map_data(engine, community, caller=Role.STAFF)
+            written = write_site(
+                {f"{community}-staff": staff_map(data, band=band)}, output
+            )
+    except GeogridError as exc:
+        _fail(exc)
+    for path in written:
+        console.print(f"已生成 written: {path}")

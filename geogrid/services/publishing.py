@@ -14,6 +14,7 @@ from geogrid.errors import NotFound
 from geogrid.services.people import active_scheme
 from geogrid.store import areas as area_store
 from geogrid.store import features as feature_store
+from geogrid.store import links as link_store
 from geogrid.store import people as people_store
 from geogrid.store.engine import Bind, session_scope
 
@@ -27,6 +28,8 @@ class PublishedArea:
     level: str
     geometry: shapely.Geometry
     cards: list[dict[str, Any]] = field(default_factory=list)
+    households: int | None = None
+    """Households of the buildings linked to the area (staff maps only)."""
 
 
 @dataclass
@@ -46,8 +49,12 @@ def communities(bind: Bind) -> list[tuple[str, str]]:
     return list(zip(frame["code"], frame["name"], strict=True))
 
 
-def public_map_data(bind: Bind, community: str) -> PublicMapData:
-    """The public map of one community: its outline, grids, centres and posted contacts.
+def public_map_data(
+    bind: Bind, community: str, *, caller: Role = Role.PUBLIC
+) -> PublicMapData:
+    """The map data of one community: outline, grids, centres and contacts as ``caller`` may see them.
+
+    Staff also get each grid's households, from the stored building links.
 
     Raises:
         NotFound: no current community has this code.
@@ -60,6 +67,11 @@ def public_map_data(bind: Bind, community: str) -> PublicMapData:
         centres = feature_store.features_frame(session, "centres")
         people = people_store.people_table(session)
         scheme = active_scheme(session, default="三长三员一民警")
+        households = (
+            {}
+            if caller.is_public
+            else link_store.households_by_grid(session, list(grids["code"]))
+        )
     outline = found.geometry.iloc[0]
     holders = people[people["role"].notna()]
 
@@ -88,7 +100,14 @@ def public_map_data(bind: Bind, community: str) -> PublicMapData:
             cards("community", community),
         ),
         grids=[
-            PublishedArea(g.code, g.name, "grid", g.geometry, cards("grid", g.code))
+            PublishedArea(
+                g.code,
+                g.name,
+                "grid",
+                g.geometry,
+                cards("grid", g.code),
+                households.get(g.code),
+            )
             for g in grids.itertuples()
         ],
         centres=[

@@ -151,3 +151,13 @@ def link_counts(session: Session) -> dict[str, int]:
         select(Address.assign_reason, func.count()).group_by(Address.assign_reason)
     )
     return {str(reason): n for reason, n in rows}
+
+
+def households_by_grid(session: Session, grid_codes: Sequence[str]) -> dict[str, int]:
+    """Households of the buildings linked to each grid."""
+    rows = session.execute(
+        select(Building.grid_code, func.sum(Building.households))
+        .where(Building.grid_code.in_(list(grid_codes)))
+        .group_by(Building.grid_code)
+    )
+    return {code: int(n or 0) for code, n in rows}
