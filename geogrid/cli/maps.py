@@ -1,21 +1,46 @@
 """Map commands (地图): write the published community maps as a static site."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from geogrid.cli import _database, _fail, app, console
-from geogrid.config import get_settings
+from geogrid.config import Settings, get_settings
 from geogrid.errors import GeogridError, InvalidInput
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import folium
+    from sqlalchemy import Engine
 
 map_app = typer.Typer(help="生成地图 (maps)", no_args_is_help=True)
 app.add_typer(map_app, name="map")
 
+CommunityOpt = Annotated[str, typer.Option("--community", help="社区编码")]
+OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="输出目录")]
+
+
+def _write_pages(
+    output: Path, build: "Callable[[Engine, Settings], dict[str, folium.Map]]"
+) -> None:
+    """Open the database, build the pages, write them with their assets, say where."""
+    from geogrid.maps.base import write_site
+
+    settings = get_settings()
+    try:
+        with _database(settings) as engine:
+            written = write_site(build(engine, settings), output)
+    except GeogridError as exc:
+        _fail(exc)
+    for path in written:
+        console.print(f"已生成 written: {path}")
+
 
 @map_app.command("public")
 def map_public_cmd(
-    output: Annotated[Path, typer.Option("-o", "--output", help="输出目录")],
+    output: OutputOpt,
     community: Annotated[
         str | None, typer.Option("--community", help="社区编码")
     ] = None,
@@ -24,81 +49,51 @@ def map_public_cmd(
     ] = False,
 ) -> None:
     """生成社区管辖范围图（离线可用的静态网页）/ write the public community maps."""
-    from geogrid.maps.base import write_site
     from geogrid.maps.public import index_page, public_map
     from geogrid.services.publishing import communities, public_map_data
 
-    settings = get_settings()
-    try:
-        if not all_communities and community is None:
-            raise InvalidInput("value_invalid", field="--community", value="")
-        with _database(settings) as engine:
-            codes = (
-                [c for c, _ in communities(engine)] if all_communities else [community]
-            )
-            pages = {
-                code: public_map(public_map_data(engine, code))
-                for code in codes
-                if code
-            }
-            written = write_site(pages, output)
-            if all_communities:
-                (output / "index.html").write_text(
-                    index_page(communities(engine)), encoding="utf-8"
-                )
-    except GeogridError as exc:
-        _fail(exc)
-    for path in written:
-        console.print(f"已生成 written: {path}")
+    if not all_communities and community is None:
+        _fail(InvalidInput("value_invalid", field="--community", value=""))
+
+    def build(engine: "Engine", _settings: Settings) -> "dict[str, folium.Map]":
+        listed = communities(engine)
+        codes = [c for c, _ in listed] if all_communities else [community]
+        pages = {
+            code: public_map(public_map_data(engine, code)) for code in codes if code
+        }
+        if all_communities:
+            output.mkdir(parents=True, exist_ok=True)
+            (output / "index.html").write_text(index_page(listed), encoding="utf-8")
+        return pages
+
+    _write_pages(output, build)
 
 
 @map_app.command("coverage")
-def map_coverage_cmd(
-    community: Annotated[str, typer.Option("--community", help="社区编码")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="输出目录")],
-) -> None:
+def map_coverage_cmd(community: CommunityOpt, output: OutputOpt) -> None:
     """生成覆盖检查图（工作人员用）/ draw the coverage report of a community (staff)."""
-    from geogrid.maps.base import write_site
     from geogrid.maps.coverage import coverage_map
     from geogrid.services.coverage import check_options, current_report
     from geogrid.services.publishing import public_map_data
 
-    settings = get_settings()
-    try:
-        with _database(settings) as engine:
-            area = public_map_data(engine, community)
-            result = current_report(
-                engine, check_options(settings), community=community
-            )
-            written = write_site(
-                {f"{community}-coverage": coverage_map(result, area)}, output
-            )
-    except GeogridError as exc:
-        _fail(exc)
-    for path in written:
-        console.print(f"已生成 written: {path}")
+    def build(engine: "Engine", settings: Settings) -> "dict[str, folium.Map]":
+        area = public_map_data(engine, community)
+        result = current_report(engine, check_options(settings), community=community)
+        return {f"{community}-coverage": coverage_map(result, area)}
+
+    _write_pages(output, build)
 
 
 @map_app.command("staff")
-def map_staff_cmd(
-    community: Annotated[str, typer.Option("--community", help="社区编码")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="输出目录")],
-) -> None:
+def map_staff_cmd(community: CommunityOpt, output: OutputOpt) -> None:
     """生成工作人员地图（含非公开联系方式和网格户数）/ write a community's staff map."""
     from geogrid.domain.access import Role
-    from geogrid.maps.base import write_site
     from geogrid.maps.staff import staff_map
     from geogrid.services.publishing import public_map_data
 
-    settings = get_settings()
-    band = (settings.grid_households_min, settings.grid_households_max)
-    try:
-        with _database(settings) as engine:
-            data = public_map_data(engine, community, caller=Role.STAFF)
-            written = write_site(
-                {f"{community}-staff": staff_map(data, band=band)}, output
-            )
-    except GeogridError as exc:
-        _fail(exc)
-    for path in written:
-        console.print(f"已生成 written: {path}")
+    def build(engine: "Engine", settings: Settings) -> "dict[str, folium.Map]":
+        band = (settings.grid_households_min, settings.grid_households_max)
+        data = public_map_data(engine, community, caller=Role.STAFF)
+        return {f"{community}-staff": staff_map(data, band=band)}
+
+    _write_pages(output, build)

@@ -13,6 +13,8 @@ from typing import Any
 
 import folium
 
+import shapely
+
 ASSETS = "static/leaflet"
 
 
@@ -32,6 +34,15 @@ class OfflineMap(folium.Map):
         super().__init__(**kwargs)
 
 
+def community_page(outline: shapely.Geometry) -> OfflineMap:
+    """An offline map framed on a community's outline, with the shared page style."""
+    minx, miny, maxx, maxy = outline.bounds
+    page = OfflineMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=15)
+    page.get_root().header.add_child(folium.Element(STYLE))
+    page.fit_bounds([[miny, minx], [maxy, maxx]])
+    return page
+
+
 def write_site(pages: dict[str, folium.Map], out_dir: Path) -> list[Path]:
     """Write pages (name → map) and the Leaflet assets they need into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -45,3 +56,13 @@ def write_site(pages: dict[str, folium.Map], out_dir: Path) -> list[Path]:
         page.save(str(path))
         written.append(path)
     return written
+
+
+STYLE = """<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+.geogrid-card h4{margin:0 0 4px} .geogrid-card .code{color:#666;margin:0 0 6px;font-size:12px}
+.geogrid-card th{text-align:left;padding-right:6px;white-space:nowrap} .geogrid-card .duty{color:#555;font-size:12px}
+.grid-label{background:rgba(255,255,255,.8);border:none;box-shadow:none;font-weight:bold}
+.geogrid-legend{position:absolute;bottom:24px;left:10px;z-index:1000;background:#fff;padding:6px 10px;border-radius:4px;font-size:13px;max-height:40%;overflow:auto}
+.geogrid-legend ul{list-style:none;margin:4px 0;padding:0} .geogrid-legend span{display:inline-block;width:12px;height:12px;margin-right:6px}
+</style>"""

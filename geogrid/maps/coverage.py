@@ -11,8 +11,8 @@ import folium
 from shapely.geometry import mapping
 
 from geogrid.domain.findings import RULES
-from geogrid.maps.base import OfflineMap
-from geogrid.maps.public import STYLE, safe_text
+from geogrid.maps.base import OfflineMap, community_page
+from geogrid.maps.public import safe_text
 from geogrid.services.coverage import CoverageResult
 from geogrid.services.publishing import PublicMapData
 
@@ -38,9 +38,7 @@ def finding_html(row: Any) -> str:
 
 def coverage_map(result: CoverageResult, area: PublicMapData) -> OfflineMap:
     """Draw a coverage report over a community's grids (覆盖检查图)."""
-    minx, miny, maxx, maxy = area.community.geometry.bounds
-    page = OfflineMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=15)
-    page.get_root().header.add_child(folium.Element(STYLE))
+    page = community_page(area.community.geometry)
     base = folium.FeatureGroup(name="网格 grids").add_to(page)
     for grid in area.grids:
         folium.GeoJson(
@@ -70,7 +68,6 @@ def coverage_map(result: CoverageResult, area: PublicMapData) -> OfflineMap:
             folium.Popup(finding_html(row), max_width=360).add_to(shape)
             shape.add_to(layer)
     folium.LayerControl(collapsed=False).add_to(page)
-    page.fit_bounds([[miny, minx], [maxy, maxx]])
     return page
 
 

@@ -14,7 +14,7 @@ import folium
 
 from shapely.geometry import mapping
 
-from geogrid.maps.base import OfflineMap
+from geogrid.maps.base import OfflineMap, community_page
 from geogrid.maps.colors import distinct_colors
 from geogrid.services.publishing import PublicMapData, PublishedArea
 
@@ -57,12 +57,10 @@ def card_html(area: PublishedArea, *, supervision_phone: str = "") -> str:
 
 def public_map(data: PublicMapData) -> OfflineMap:
     """Build the community's public map (公众版地图)."""
-    minx, miny, maxx, maxy = data.community.geometry.bounds
-    page = OfflineMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=15)
+    page = community_page(data.community.geometry)
     page.get_root().header.add_child(
         folium.Element(f"<title>{safe_text(data.community.name)} 网格公示图</title>")
     )
-    page.get_root().header.add_child(folium.Element(STYLE))
     folium.GeoJson(
         mapping(data.community.geometry),
         name=f"{safe_text(data.community.name)}范围",
@@ -109,7 +107,6 @@ def public_map(data: PublicMapData) -> OfflineMap:
         ).add_to(centres)
     folium.LayerControl(collapsed=False).add_to(page)
     page.get_root().html.add_child(folium.Element(_legend(data, colors)))
-    page.fit_bounds([[miny, minx], [maxy, maxx]])
     return page
 
 
@@ -145,13 +142,3 @@ def _legend(data: PublicMapData, colors: list[str]) -> str:
         for g, c in zip(data.grids, colors, strict=True)
     )
     return f"<div class=geogrid-legend><b>{safe_text(data.community.name)} 网格</b><ul>{items}</ul><small>点击网格查看公示人员</small></div>"
-
-
-STYLE = """<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-.geogrid-card h4{margin:0 0 4px} .geogrid-card .code{color:#666;margin:0 0 6px;font-size:12px}
-.geogrid-card th{text-align:left;padding-right:6px;white-space:nowrap} .geogrid-card .duty{color:#555;font-size:12px}
-.grid-label{background:rgba(255,255,255,.8);border:none;box-shadow:none;font-weight:bold}
-.geogrid-legend{position:absolute;bottom:24px;left:10px;z-index:1000;background:#fff;padding:6px 10px;border-radius:4px;font-size:13px;max-height:40%;overflow:auto}
-.geogrid-legend ul{list-style:none;margin:4px 0;padding:0} .geogrid-legend span{display:inline-block;width:12px;height:12px;margin-right:6px}
-</style>"""

@@ -8,8 +8,8 @@ import folium
 
 from shapely.geometry import mapping
 
-from geogrid.maps.base import OfflineMap
-from geogrid.maps.public import STYLE, safe_text
+from geogrid.maps.base import OfflineMap, community_page
+from geogrid.maps.public import safe_text
 from geogrid.services.publishing import PublicMapData, PublishedArea
 
 STAFF_FIELDS = ("title", "name", "phone", "organisation", "employment", "duties")
@@ -40,9 +40,7 @@ def staff_card(area: PublishedArea, band: tuple[int, int]) -> str:
 
 def staff_map(data: PublicMapData, *, band: tuple[int, int]) -> OfflineMap:
     """Build a community's staff map (工作人员版地图)."""
-    minx, miny, maxx, maxy = data.community.geometry.bounds
-    page = OfflineMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=15)
-    page.get_root().header.add_child(folium.Element(STYLE))
+    page = community_page(data.community.geometry)
     layer = folium.FeatureGroup(name="网格户数 households").add_to(page)
     for grid in data.grids:
         color = BAND_COLORS[_load(grid.households, band)]
@@ -71,5 +69,4 @@ def staff_map(data: PublicMapData, *, band: tuple[int, int]) -> OfflineMap:
         )
     )
     folium.LayerControl(collapsed=False).add_to(page)
-    page.fit_bounds([[miny, minx], [maxy, maxx]])
     return page
