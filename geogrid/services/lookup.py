@@ -38,7 +38,13 @@ from geogrid.spatial.crs import (
     parse_crs,
     to_storage,
 )
-from geogrid.spatial.lookup import LookupIndex, build_lookup_index, lookup_point
+from geogrid.spatial.lookup import (
+    LEVELS,
+    LookupIndex,
+    area_chain,
+    build_lookup_index,
+    lookup_point,
+)
 from geogrid.store import areas as area_store
 from geogrid.store import links as link_store
 from geogrid.store import people as people_store
@@ -348,21 +354,15 @@ def _building(snap: Snapshot, code: str) -> dict[str, Any]:
 
 
 def _areas_of_building(snap: Snapshot, code: str) -> dict[str, str]:
-    grid = (
-        snap.buildings.loc[code, "grid_code"] if code in snap.buildings.index else None
-    )
-    if grid is None or grid != grid:
+    """The chain of a building's assigned grid, with its estate, from the top down."""
+    row = snap.building_rows.get(code, {})
+    grid, estate = row.get("grid_code"), row.get("estate_code")
+    if not isinstance(grid, str):
         return {}
-    chain: dict[str, str] = {}
-    current: str | None = grid
-    while current is not None and current in snap.areas:
-        chain[snap.areas[current]["level"]] = current
-        current = snap.areas[current]["parent_code"]
-    estate = snap.buildings.loc[code, "estate_code"]
+    chain = area_chain(snap.index, grid)
     if isinstance(estate, str) and estate in snap.areas:
         chain["estate"] = estate
-    order = ("district", "street", "community", "grid", "estate")
-    return {lvl: chain[lvl] for lvl in order if lvl in chain}
+    return {lvl: chain[lvl] for lvl in LEVELS if lvl in chain}
 
 
 def _chain(

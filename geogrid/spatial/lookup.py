@@ -143,16 +143,16 @@ def lookup_point(
     if grid is not None:
         found = {
             lvl: code for lvl, code in found.items() if lvl in ("estate",)
-        } | _chain(index, grid)
+        } | area_chain(index, grid)
     else:
         deepest = next((found[lvl] for lvl in reversed(LEVELS) if lvl in found), None)
         if deepest is not None:
-            found = _chain(index, deepest) | found
+            found = area_chain(index, deepest) | found
     ordered = {lvl: found[lvl] for lvl in LEVELS if lvl in found}
     return PointHit(areas=ordered, building=building, nearest_building=nearest)
 
 
-def _chain(index: LookupIndex, code: str) -> dict[str, str]:
+def area_chain(index: LookupIndex, code: str) -> dict[str, str]:
     """The area and its ancestors by level, following parent codes."""
     chain: dict[str, str] = {}
     current: str | None = code
@@ -160,9 +160,3 @@ def _chain(index: LookupIndex, code: str) -> dict[str, str]:
         chain[index.levels[current]] = current
         current = index.parents.get(current)
     return chain
-
-
-def areas_within(index: LookupIndex, shape: shapely.Geometry) -> np.ndarray:
-    """Codes of the areas that intersect ``shape`` (EPSG:4326)."""
-    hits = index.area_tree.query(shape, predicate="intersects")
-    return index.area_code[np.sort(hits)]
