@@ -1,8 +1,5 @@
 """The public map in headless Chromium with the network closed, as a resident would open it."""
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,40 +13,6 @@ from geogrid.store.engine import Bind
 pytestmark = [pytest.mark.browser, pytest.mark.backends("spatialite")]
 
 COMMUNITY = "620899001001"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        reason = "headless Chromium not installed (Debian chromium, chromium-driver)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        # No network at all: every request goes to a proxy that is not there.
-        "--proxy-server=127.0.0.1:9",
-        "--proxy-bypass-list=<-loopback>",
-        "--window-size=1000,800",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    chrome = webdriver.Chrome(service=Service(driver), options=options)
-    yield chrome
-    chrome.quit()
 
 
 @pytest.fixture
