@@ -64,6 +64,15 @@ class Settings(BaseSettings):
     person_max_households: int = 2000
     """More households than this across one person's targets, too."""
 
+    public_base_url: str = ""
+    """Base URL where the public maps are published, e.g. ``https://grid.example.gov.cn``.
+
+    The QR code on a grid's contact card (便民联系卡) opens
+    ``{base}/maps/public/{community}.html#grid={grid}``; empty gives a relative
+    link ``{community}.html#grid=…`` that works when the cards sit beside the
+    static site (a phone scanning the code needs the full address).
+    """
+
     host: str = "127.0.0.1"
     """Where ``geogrid serve`` listens."""
 

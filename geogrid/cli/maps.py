@@ -97,3 +97,39 @@ def map_staff_cmd(community: CommunityOpt, output: OutputOpt) -> None:
         return {f"{community}-staff": staff_map(data, band=band)}
 
     _write_pages(output, build)
+
+
+def _write_html(output: Path, pages: dict[str, str]) -> list[Path]:
+    """Write ready HTML pages (file name -> text) into ``output``."""
+    output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in pages.items():
+        path = output / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+@map_app.command("cards")
+def map_cards_cmd(community: CommunityOpt, output: OutputOpt) -> None:
+    """生成网格便民联系卡（A4 打印，含二维码）/ write each grid's printable contact card."""
+    from geogrid.cli import err_console
+    from geogrid.maps.cards import community_cards
+    from geogrid.services.publishing import public_map_data
+
+    settings = get_settings()
+    try:
+        with _database(settings) as engine:
+            pages = community_cards(
+                public_map_data(engine, community),
+                base_url=settings.public_base_url,
+            )
+    except GeogridError as exc:
+        _fail(exc)
+    if not settings.public_base_url:
+        err_console.print(
+            "提示：未设置 GEOGRID_PUBLIC_BASE_URL，二维码为相对链接，手机扫码无法打开 / "
+            "note: GEOGRID_PUBLIC_BASE_URL is not set, so the QR codes hold relative links a phone cannot open"
+        )
+    for path in _write_html(output, pages):
+        console.print(f"已生成 written: {path}")
