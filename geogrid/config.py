@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     person_max_households: int = 2000
     """More households than this across one person's targets, too."""
 
+    map_tiles: Literal["none", "osm", "tianditu", "amap"] = "none"
+    """Base map under the maps: none (works offline), osm, tianditu (天地图) or amap (高德, GCJ-02)."""
+
+    tianditu_key: str = ""
+    """Your 天地图 key (tk), needed when ``map_tiles`` is tianditu."""
+
     public_base_url: str = ""
     """Base URL where the public maps are published, e.g. ``https://grid.example.gov.cn``.
 

@@ -44,6 +44,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "字段 {field} 的值无效：{value}",
         "Invalid value for {field}: {value}",
     ),
+    "tianditu_key_missing": (
+        "使用天地图底图需要密钥：请设置 GEOGRID_TIANDITU_KEY",
+        "天地图 tiles need a key: set GEOGRID_TIANDITU_KEY",
+    ),
     # coordinates
     "crs_missing": (
         "文件 {path} 没有坐标参考系，请用 --crs 指定（如 EPSG:4326、EPSG:4490、gcj02、bd09）",
@@ -112,6 +116,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Reaches {outside_m2} m² ({outside_pct}%) outside its parent {parent_code} (tolerance {tolerance_m} m)",
     ),
     "area_not_found": ("找不到区域 {code}", "Area {code} not found"),
+    "forbidden": (
+        "{what}仅限{role}查看，请先登录",
+        "{what} is for {role} only: log in first",
+    ),
     "finding_not_found": (
         "找不到检查发现 {key}（请先运行 geogrid check）",
         "No finding {key} (run geogrid check first)",

@@ -50,16 +50,20 @@ def map_public_cmd(
 ) -> None:
     """生成社区管辖范围图（离线可用的静态网页）/ write the public community maps."""
     from geogrid.maps.public import index_page, public_map
+    from geogrid.maps.tiles import base_map
     from geogrid.services.publishing import communities, public_map_data
 
     if not all_communities and community is None:
         _fail(InvalidInput("value_invalid", field="--community", value=""))
 
-    def build(engine: "Engine", _settings: Settings) -> "dict[str, folium.Map]":
+    def build(engine: "Engine", settings: Settings) -> "dict[str, folium.Map]":
+        tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
         listed = communities(engine)
         codes = [c for c, _ in listed] if all_communities else [community]
         pages = {
-            code: public_map(public_map_data(engine, code)) for code in codes if code
+            code: public_map(public_map_data(engine, code), tiles=tiles)
+            for code in codes
+            if code
         }
         if all_communities:
             output.mkdir(parents=True, exist_ok=True)
@@ -89,12 +93,14 @@ def map_staff_cmd(community: CommunityOpt, output: OutputOpt) -> None:
     """生成工作人员地图（含非公开联系方式和网格户数）/ write a community's staff map."""
     from geogrid.domain.access import Role
     from geogrid.maps.staff import staff_map
+    from geogrid.maps.tiles import base_map
     from geogrid.services.publishing import public_map_data
 
     def build(engine: "Engine", settings: Settings) -> "dict[str, folium.Map]":
         band = (settings.grid_households_min, settings.grid_households_max)
+        tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
         data = public_map_data(engine, community, caller=Role.STAFF)
-        return {f"{community}-staff": staff_map(data, band=band)}
+        return {f"{community}-staff": staff_map(data, band=band, tiles=tiles)}
 
     _write_pages(output, build)
 

@@ -2,10 +2,12 @@
 
 folium loads Leaflet, jQuery and Bootstrap from CDNs by default, and a
 government intranet renders that as a blank page. Every map here builds on
-:class:`OfflineMap`, whose only scripts are the vendored Leaflet (and jQuery) files that
-:func:`write_site` copies next to the pages.
+:class:`OfflineMap`, whose only scripts are the vendored Leaflet (and jQuery) files
+and ``geogrid.js``, which :func:`write_site` copies next to the pages. Tiles are
+drawn only when a tile source is chosen (setting ``GEOGRID_MAP_TILES``).
 """
 
+import html
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -14,6 +16,8 @@ from typing import Any
 import folium
 
 import shapely
+
+from geogrid.maps.tiles import OFFLINE, BaseMap
 
 ASSETS = "static/leaflet"
 
@@ -25,6 +29,7 @@ class OfflineMap(folium.Map):
     default_js = [  # noqa: RUF012  # folium's own class attribute
         ("leaflet", f"{ASSETS}/leaflet.js"),
         ("jquery", f"{ASSETS}/jquery.min.js"),
+        ("geogrid", "static/geogrid/geogrid.js"),
     ]
     default_css = [("leaflet_css", f"{ASSETS}/leaflet.css")]  # noqa: RUF012
 
@@ -34,11 +39,29 @@ class OfflineMap(folium.Map):
         super().__init__(**kwargs)
 
 
-def community_page(outline: shapely.Geometry) -> OfflineMap:
-    """An offline map framed on a community's outline, with the shared page style."""
-    minx, miny, maxx, maxy = outline.bounds
-    page = OfflineMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=15)
-    page.get_root().header.add_child(folium.Element(STYLE))
+def community_page(
+    outline: shapely.Geometry, *, title: str, tiles: BaseMap = OFFLINE
+) -> OfflineMap:
+    """A map framed on a community's outline, with the shared page style and ``tiles``."""
+    minx, miny, maxx, maxy = (round(v, 6) for v in tiles.shift(outline).bounds)
+    page = OfflineMap(
+        location=[round((miny + maxy) / 2, 6), round((minx + maxx) / 2, 6)],
+        zoom_start=15,
+    )
+    page.get_root().header.add_child(
+        folium.Element(f"<title>{html.escape(title)}</title>{STYLE}")
+    )
+    if tiles.source is not None:
+        for i, url in enumerate(tiles.urls()):
+            folium.TileLayer(
+                url,
+                attr=tiles.source.attribution,
+                name=tiles.source.label,
+                subdomains=tiles.source.subdomains,
+                max_zoom=19,
+                overlay=i > 0,
+                control=False,
+            ).add_to(page)
     page.fit_bounds([[miny, minx], [maxy, maxx]])
     return page
 
@@ -46,8 +69,8 @@ def community_page(outline: shapely.Geometry) -> OfflineMap:
 def write_site(pages: dict[str, folium.Map], out_dir: Path) -> list[Path]:
     """Write pages (name → map) and the Leaflet assets they need into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    source = resources.files("geogrid.maps") / "static" / "leaflet"
-    target = out_dir / ASSETS
+    source = resources.files("geogrid.maps") / "static"
+    target = out_dir / "static"
     with resources.as_file(source) as folder:
         shutil.copytree(folder, target, dirs_exist_ok=True)
     written = []
@@ -63,6 +86,11 @@ STYLE = """<meta name="viewport" content="width=device-width, initial-scale=1">
 .geogrid-card h4{margin:0 0 4px} .geogrid-card .code{color:#666;margin:0 0 6px;font-size:12px}
 .geogrid-card th{text-align:left;padding-right:6px;white-space:nowrap} .geogrid-card .duty{color:#555;font-size:12px}
 .grid-label{background:rgba(255,255,255,.8);border:none;box-shadow:none;font-weight:bold}
-.geogrid-legend{position:absolute;bottom:24px;left:10px;z-index:1000;background:#fff;padding:6px 10px;border-radius:4px;font-size:13px;max-height:40%;overflow:auto}
+.geogrid-legend{position:absolute;bottom:24px;right:10px;z-index:1000;background:#fff;padding:6px 10px;border-radius:4px;font-size:13px;max-height:40%;overflow:auto}
+@media (max-width:600px){.geogrid-legend{max-height:22%;font-size:11px}}
+.geogrid-card .note,.geogrid-card .doors{margin:0 0 4px} .geogrid-card .supervision{margin:6px 0 0;font-weight:bold}
+.geogrid-search{background:#fff;padding:4px;width:min(260px,60vw)} .geogrid-search input{width:100%;box-sizing:border-box;font-size:15px;padding:4px}
+.geogrid-search ul{list-style:none;margin:0;padding:0;max-height:40vh;overflow:auto} .geogrid-search li{padding:4px;cursor:pointer;border-top:1px solid #eee}
+.geogrid-search .kind{color:#888;font-size:12px;margin-right:6px} .geogrid-locate a{font-size:18px;line-height:30px}
 .geogrid-legend ul{list-style:none;margin:4px 0;padding:0} .geogrid-legend span{display:inline-block;width:12px;height:12px;margin-right:6px}
 </style>"""

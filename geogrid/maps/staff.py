@@ -1,72 +1,67 @@
-"""The staff map (工作人员地图): the public map plus private contacts and households per grid.
+"""The staff map (工作人员地图): the public map plus private contacts and households.
 
-Written by the CLI for staff; never published. Grids are shaded by their
-households against the configured band, so overloaded grids stand out.
+Written for staff; never published. Grids are shaded by their households
+against the configured band, so overloaded grids stand out, and each card
+names the households and role-holders it counts.
 """
 
 import folium
 
-from shapely.geometry import mapping
-
 from geogrid.maps.base import OfflineMap, community_page
-from geogrid.maps.public import safe_text
-from geogrid.services.publishing import PublicMapData, PublishedArea
+from geogrid.maps.layers import add_community_layers
+from geogrid.maps.tiles import OFFLINE, BaseMap
+from geogrid.services.publishing import PublicMapData
 
-STAFF_FIELDS = ("title", "name", "phone", "organisation", "employment", "duties")
+STAFF_FIELDS = (
+    ("title", "职务"),
+    ("name", "姓名"),
+    ("phone", "电话"),
+    ("organisation", "单位"),
+    ("employment", "用工"),
+    ("duties", "职责"),
+)
 BAND_COLORS = {"below": "#6baed6", "within": "#74c476", "above": "#de2d26"}
 
 
-def _load(households: int | None, band: tuple[int, int]) -> str:
+def band_of(households: int | None, band: tuple[int, int]) -> str:
+    """Where a grid's households fall against the band: below, within or above."""
     low, high = band
     if households is None or households < low:
         return "below"
     return "above" if households > high else "within"
 
 
-def staff_card(area: PublishedArea, band: tuple[int, int]) -> str:
-    """The full card of a grid: every contact field, households against the band."""
-    rows = "".join(
-        "<tr>"
-        + "".join(f"<td>{safe_text(card.get(k) or '')}</td>" for k in STAFF_FIELDS)
-        + "</tr>"
-        for card in area.cards
-    )
-    return (
-        f"<div class=geogrid-card><h4>{safe_text(area.name)}</h4>"
-        f"<p class=code>编码 {safe_text(area.code)} · 户数 {area.households or 0}"
-        f"（标准 {band[0]}–{band[1]}）· 任职 {len(area.cards)}</p><table>{rows}</table></div>"
-    )
-
-
-def staff_map(data: PublicMapData, *, band: tuple[int, int]) -> OfflineMap:
+def staff_map(
+    data: PublicMapData, *, band: tuple[int, int], tiles: BaseMap = OFFLINE
+) -> OfflineMap:
     """Build a community's staff map (工作人员版地图)."""
-    page = community_page(data.community.geometry)
-    layer = folium.FeatureGroup(name="网格户数 households").add_to(page)
-    for grid in data.grids:
-        color = BAND_COLORS[_load(grid.households, band)]
-        shape = folium.GeoJson(
-            mapping(grid.geometry),
-            style_function=lambda _f, c=color: {
-                "color": "#fff",
-                "weight": 2,
-                "fillColor": c,
-                "fillOpacity": 0.55,
-                "className": "geogrid-grid",
-            },
-            tooltip=f"{safe_text(grid.name)} {grid.households or 0} 户",
-        )
-        folium.Popup(staff_card(grid, band), max_width=520).add_to(shape)
-        shape.add_to(layer)
+    page = community_page(
+        data.community.geometry, title=f"{data.community.name} 网格工作图", tiles=tiles
+    )
+    add_community_layers(
+        page,
+        data,
+        fields=STAFF_FIELDS,
+        grid_colors=[BAND_COLORS[band_of(g.households, band)] for g in data.grids],
+        grid_notes=[
+            f"户数 {g.households or 0}（标准 {band[0]}–{band[1]}）· 任职 {len(g.cards)}"
+            f" · 楼栋 {sum(b.grid == g.code for b in data.buildings)}"
+            for g in data.grids
+        ],
+        shift=tiles.shift,
+    )
     legend = "".join(
         f"<li><span style='background:{c}'></span>{label}</li>"
         for label, c in zip(
-            ("低于标准", "标准内", "超出标准"), BAND_COLORS.values(), strict=True
+            ("低于标准 below", "标准内 within", "超出标准 above"),
+            BAND_COLORS.values(),
+            strict=True,
         )
     )
     page.get_root().html.add_child(
         folium.Element(
-            f"<div class=geogrid-legend><b>网格户数 {band[0]}–{band[1]}</b><ul>{legend}</ul></div>"
+            f"<div class=geogrid-legend><b>网格户数 households {band[0]}–{band[1]}</b><ul>{legend}</ul></div>"
         )
     )
-    folium.LayerControl(collapsed=False).add_to(page)
+    folium.LayerControl(collapsed=len(data.grids) > 12).add_to(page)
     return page

@@ -1,15 +1,23 @@
-"""What a published map may show (公示数据): areas, centres and posted contacts only.
+"""What a published map may show (公示数据): areas, buildings, lanes, centres and posted contacts.
 
-The maps get their data from here already filtered for the public, and apply
-their own whitelist again before anything is embedded in a page.
+The maps get their data from here already filtered for the caller (公众 sees
+the posted fields only), and apply their own whitelist again before anything
+is embedded in a page. Household addresses (户) never leave this module: a
+building carries only its door addresses (门牌, e.g. 东大街1号), which are
+posted on the building itself.
 """
 
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
+import geopandas as gpd
 import shapely
 
 from geogrid.domain.access import Role, contact_card
+from geogrid.domain.addresses import parse_address
+from geogrid.domain.roles import RoleScheme
 from geogrid.errors import NotFound
 from geogrid.services.people import active_scheme
 from geogrid.store import areas as area_store
@@ -21,7 +29,7 @@ from geogrid.store.engine import Bind, session_scope
 
 @dataclass
 class PublishedArea:
-    """One area with the contacts posted for it (公示区域)."""
+    """One mapped feature with the contacts posted for it (公示区域/楼栋/弄巷)."""
 
     code: str
     name: str
@@ -29,17 +37,26 @@ class PublishedArea:
     geometry: shapely.Geometry
     cards: list[dict[str, Any]] = field(default_factory=list)
     households: int | None = None
-    """Households of the buildings linked to the area (staff maps only)."""
+    """Households of the area's buildings (staff maps only)."""
+    estate: str = ""
+    """The 小区 a building belongs to."""
+    doors: list[str] = field(default_factory=list)
+    """A building's door addresses (门牌), for the search box."""
+    grid: str = ""
+    """The grid a building is assigned to."""
 
 
 @dataclass
 class PublicMapData:
-    """Everything a community's public map shows (社区管辖范围图)."""
+    """Everything a community's map shows (社区管辖范围图)."""
 
     community: PublishedArea
     grids: list[PublishedArea]
     centres: list[dict[str, Any]]
     supervision_phone: str = ""
+    estates: list[PublishedArea] = field(default_factory=list)
+    buildings: list[PublishedArea] = field(default_factory=list)
+    lanes: list[PublishedArea] = field(default_factory=list)
 
 
 def communities(bind: Bind) -> list[tuple[str, str]]:
@@ -49,12 +66,31 @@ def communities(bind: Bind) -> list[tuple[str, str]]:
     return list(zip(frame["code"], frame["name"], strict=True))
 
 
+def community_of(bind: Bind, code: str) -> str:
+    """The community holding area ``code`` (itself when it is one).
+
+    Raises:
+        NotFound: no current area has this code, or it lies above any community.
+    """
+    with session_scope(bind) as session:
+        while True:
+            found = area_store.areas_frame(session, codes=[code])
+            if found.empty:
+                raise NotFound("area_not_found", code=code)
+            if found["level"].iloc[0] == "community":
+                return code
+            parent = found["parent_code"].iloc[0]
+            if not parent or found["level"].iloc[0] in ("district", "street"):
+                raise NotFound("area_not_found", code=code)
+            code = parent
+
+
 def public_map_data(
     bind: Bind, community: str, *, caller: Role = Role.PUBLIC
 ) -> PublicMapData:
-    """The map data of one community: outline, grids, centres and contacts as ``caller`` may see them.
+    """The map data of one community as ``caller`` may see it.
 
-    Staff also get each grid's households, from the stored building links.
+    Staff also get households per grid and per building.
 
     Raises:
         NotFound: no current community has this code.
@@ -64,6 +100,14 @@ def public_map_data(
         if found.empty:
             raise NotFound("area_not_found", code=community)
         grids = area_store.areas_frame(session, level="grid", parent_codes=[community])
+        estates = area_store.areas_frame(
+            session, level="estate", parent_codes=list(grids["code"])
+        )
+        outline = found.geometry.iloc[0]
+        bbox = tuple(outline.bounds)
+        buildings = link_store.buildings_frame(session, bbox=bbox)
+        addresses = link_store.addresses_frame(session, bbox=bbox)
+        lanes = feature_store.features_frame(session, "lanes")
         centres = feature_store.features_frame(session, "centres")
         people = people_store.people_table(session)
         scheme = active_scheme(session, default="三长三员一民警")
@@ -72,25 +116,16 @@ def public_map_data(
             if caller.is_public
             else link_store.households_by_grid(session, list(grids["code"]))
         )
-    outline = found.geometry.iloc[0]
-    holders = people[people["role"].notna()]
+    buildings = _inside(buildings, outline)
+    lanes = lanes[lanes.intersects(outline)]
+    cards = _CardBook(people, scheme, caller)
+    doors = _door_addresses(addresses, set(buildings["code"]))
 
-    def cards(level: str, code: str) -> list[dict[str, Any]]:
-        rows = holders[
-            (holders["target_level"] == level) & (holders["target_code"] == code)
-        ]
-        return [
-            contact_card(
-                r,
-                scheme.role(r["role"]),
-                phone_display=scheme.phone_display,
-                caller=Role.PUBLIC,
-            )
-            for r in rows.to_dict("records")
-            if r["role"] in scheme.keys
-        ]
+    def area(row: Any, level: str) -> PublishedArea:
+        return PublishedArea(
+            row.code, row.name, level, row.geometry, cards(level, row.code)
+        )
 
-    inside = centres[centres.intersects(outline)]
     return PublicMapData(
         community=PublishedArea(
             community,
@@ -118,7 +153,79 @@ def public_map_data(
                 "lon": c.geometry.x,
                 "lat": c.geometry.y,
             }
-            for c in inside.itertuples()
+            for c in centres[centres.intersects(outline)].itertuples()
         ],
         supervision_phone=scheme.supervision_phone,
+        estates=[area(e, "estate") for e in estates.itertuples()],
+        buildings=[
+            PublishedArea(
+                b.code,
+                b.name or b.code,
+                "building",
+                b.geometry,
+                cards("building", b.code),
+                None if caller.is_public else int(b.households),
+                estate=b.estate or "",
+                doors=doors.get(b.code, []),
+                grid=b.grid_code or "",
+            )
+            for b in buildings.itertuples()
+        ],
+        lanes=[area(lane, "lane") for lane in lanes.itertuples()],
     )
+
+
+class _CardBook:
+    """Contact cards by target, as the caller may see them."""
+
+    def __init__(self, people: pd.DataFrame, scheme: RoleScheme, caller: Role):
+        holders = people[people["role"].notna() & people["role"].isin(scheme.keys)]
+        order = {key: i for i, key in enumerate(scheme.keys)}
+        holders = holders.assign(order=holders["role"].map(order)).sort_values(
+            ["order", "person_code"]
+        )
+        # Posted in scheme order, as on a 公示牌: 网格长 first.
+        self._by_target: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in holders.to_dict("records"):
+            key = (row["target_level"], row["target_code"])
+            self._by_target.setdefault(key, []).append(row)
+        self._scheme = scheme
+        self._caller = caller
+
+    def __call__(self, level: str, code: str) -> list[dict[str, Any]]:
+        return [
+            contact_card(
+                r,
+                self._scheme.role(r["role"]),
+                phone_display=self._scheme.phone_display,
+                caller=self._caller,
+            )
+            for r in self._by_target.get((level, code), [])
+        ]
+
+
+def _inside(buildings: gpd.GeoDataFrame, outline: shapely.Geometry) -> gpd.GeoDataFrame:
+    """Buildings whose point-on-surface lies in the community (as assignment decides)."""
+    points = shapely.point_on_surface(buildings.geometry.values)
+    return buildings[shapely.intersects(outline, points)]
+
+
+def _door_addresses(
+    addresses: gpd.GeoDataFrame, buildings: set[str]
+) -> dict[str, list[str]]:
+    """Each building's door addresses (路名+门牌号), never a unit or room."""
+    doors: dict[str, set[str]] = {}
+    for code, text in zip(addresses["building_code"], addresses["text"], strict=True):
+        if code not in buildings:
+            continue
+        parts = parse_address(text)
+        door = (
+            f"{parts.road}{parts.number}号"
+            if parts.road and parts.number
+            else f"{parts.estate}{parts.building}号楼"
+            if parts.estate and parts.building
+            else ""
+        )
+        if door:
+            doors.setdefault(code, set()).add(door)
+    return {code: sorted(found) for code, found in doors.items()}

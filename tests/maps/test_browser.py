@@ -1,11 +1,13 @@
-"""The public map in headless Chromium with the network closed, as a resident would open it."""
+"""The public and staff maps in headless Chromium with the network closed, as people would use them."""
 
 from pathlib import Path
 
 import pytest
 
+from geogrid.domain.access import Role
 from geogrid.maps.base import write_site
 from geogrid.maps.public import public_map
+from geogrid.maps.staff import staff_map
 from geogrid.services.people import import_people
 from geogrid.services.publishing import public_map_data
 from geogrid.store.engine import Bind
@@ -13,60 +15,174 @@ from geogrid.store.engine import Bind
 pytestmark = [pytest.mark.browser, pytest.mark.backends("spatialite")]
 
 COMMUNITY = "620899001001"
+MAP = "window[Object.keys(window).find(k => k.startsWith('map_'))]"
 
 
-@pytest.fixture
-def page(sample_db: Bind, tmp_path: Path, browser: object) -> object:
-    data = public_map_data(sample_db, COMMUNITY)
-    write_site({COMMUNITY: public_map(data)}, tmp_path)
-    browser.get((tmp_path / f"{COMMUNITY}.html").as_uri())  # type: ignore[attr-defined]
-    browser.n_grids = len(data.grids)  # type: ignore[attr-defined]
-    return browser
+def _open(browser: object, path: Path, fragment: str = "") -> None:
+    browser.get(path.as_uri() + fragment)  # type: ignore[attr-defined]
 
 
-def test_public_map_draws_every_grid_offline_without_errors(page: object) -> None:
-    from selenium.webdriver.common.by import By
-
-    grids = page.find_elements(By.CSS_SELECTOR, "path.geogrid-grid")  # type: ignore[attr-defined]
-    errors = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]  # type: ignore[attr-defined]
-
-    assert len(grids) == page.n_grids  # type: ignore[attr-defined]
-    assert errors == []
+def _errors(browser: object) -> list[dict]:
+    return [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]  # type: ignore[attr-defined]
 
 
-def test_clicking_a_grid_opens_its_contact_card(page: object) -> None:
+def _popup_text(browser: object) -> str:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    label = page.find_elements(By.CSS_SELECTOR, ".grid-label")[0]  # type: ignore[attr-defined]
-    page.execute_script(  # type: ignore[attr-defined]
+    card = WebDriverWait(browser, 5).until(  # type: ignore[arg-type]
+        expected_conditions.visibility_of_element_located(
+            (By.CSS_SELECTOR, ".leaflet-popup .geogrid-card")
+        )
+    )
+    return card.get_attribute("textContent")  # .text leaves out what is scrolled away
+
+
+@pytest.fixture
+def site(sample_db: Bind, tmp_path: Path) -> tuple[Path, object]:
+    data = public_map_data(sample_db, COMMUNITY)
+    write_site({COMMUNITY: public_map(data)}, tmp_path)
+    return tmp_path / f"{COMMUNITY}.html", data
+
+
+def test_public_map_draws_every_layer_offline_without_errors(
+    site: tuple[Path, object], browser: object
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    path, data = site
+    _open(browser, path)
+
+    def count(css: str) -> int:
+        return len(browser.find_elements(By.CSS_SELECTOR, css))  # type: ignore[attr-defined]
+
+    assert count("path.geogrid-grid") == len(data.grids)  # type: ignore[attr-defined]
+    assert count("path.geogrid-building") == len(data.buildings)  # type: ignore[attr-defined]
+    assert count("path.geogrid-lane") == len(data.lanes)  # type: ignore[attr-defined]
+    assert count(".grid-label") == len(data.grids)  # type: ignore[attr-defined]
+    assert count(".geogrid-search input") == 1
+    assert count(".leaflet-control-scale") == 1
+    assert count(".leaflet-control-layers") == 1
+    assert _errors(browser) == []
+
+
+def test_clicking_a_grid_opens_its_contact_card(
+    site: tuple[Path, object], browser: object
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    path, _ = site
+    _open(browser, path)
+    label = browser.find_elements(By.CSS_SELECTOR, ".grid-label")[0]  # type: ignore[attr-defined]
+    browser.execute_script(  # type: ignore[attr-defined]
         "document.querySelectorAll('.grid-label').forEach(l => l.style.pointerEvents = 'none')"
     )
-    grid = page.find_elements(By.CSS_SELECTOR, "path.geogrid-grid")[0]  # type: ignore[attr-defined]
-    page.execute_script(  # type: ignore[attr-defined]
+    grid = browser.find_elements(By.CSS_SELECTOR, "path.geogrid-grid")[0]  # type: ignore[attr-defined]
+    browser.execute_script(  # type: ignore[attr-defined]
         "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: arguments[1], clientY: arguments[2]}))",
         grid,
         label.location["x"] + 5,
         label.location["y"] + 5,
     )
 
-    card = WebDriverWait(page, 5).until(  # type: ignore[arg-type]
-        expected_conditions.visibility_of_element_located(
-            (By.CSS_SELECTOR, ".geogrid-card")
-        )
-    )
-    text = card.get_attribute(
-        "textContent"
-    )  # .text leaves out what the popup scrolled away
+    text = _popup_text(browser)
     assert "网格长" in text
     assert "编码 620899001001" in text
+    assert "监督电话：12345" in text
+
+
+def test_search_finds_a_building_and_lands_on_it(
+    site: tuple[Path, object], browser: object
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    path, data = site
+    building = next(b for b in data.buildings if b.cards)  # type: ignore[attr-defined]
+    _open(browser, path)
+    box = browser.find_element(By.CSS_SELECTOR, ".geogrid-search input")  # type: ignore[attr-defined]
+    box.send_keys(building.name)
+    results = browser.find_elements(By.CSS_SELECTOR, ".geogrid-result")  # type: ignore[attr-defined]
+    assert any(building.name in r.text for r in results)
+    box.send_keys(Keys.ENTER)
+
+    text = _popup_text(browser)
+    assert building.name in text
+    assert building.cards[0]["title"] in text
+    spot = building.geometry.representative_point()
+    assert browser.execute_script(  # type: ignore[attr-defined]
+        f"return {MAP}.getBounds().contains([arguments[0], arguments[1]])",
+        spot.y,
+        spot.x,
+    )
+    assert browser.execute_script(f"return {MAP}.getZoom()") >= 17  # type: ignore[attr-defined]
+
+
+def test_search_finds_a_door_address_and_a_lane(
+    site: tuple[Path, object], browser: object
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    path, data = site
+    door = next(d for b in data.buildings for d in b.doors if d != b.name)  # type: ignore[attr-defined]
+    lane = data.lanes[0]  # type: ignore[attr-defined]
+    _open(browser, path)
+    box = browser.find_element(By.CSS_SELECTOR, ".geogrid-search input")  # type: ignore[attr-defined]
+    for query in (door, lane.name):
+        box.clear()
+        box.send_keys(query)
+        results = browser.find_elements(By.CSS_SELECTOR, ".geogrid-result")  # type: ignore[attr-defined]
+        assert any(query in r.text for r in results), query
+    results[0].click()
+    assert lane.name in _popup_text(browser)
+
+
+def test_a_grid_link_opens_that_grid(
+    site: tuple[Path, object], browser: object
+) -> None:
+    path, data = site
+    grid = data.grids[2]  # type: ignore[attr-defined]
+    _open(browser, path, f"#grid={grid.code}")
+
+    assert f"编码 {grid.code}" in _popup_text(browser)
+
+
+def test_locate_me_shows_where_the_phone_is(
+    site: tuple[Path, object], browser: object
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    path, data = site
+    spot = data.grids[0].geometry.representative_point()  # type: ignore[attr-defined]
+    browser.execute_cdp_cmd(  # type: ignore[attr-defined]
+        "Emulation.setGeolocationOverride",
+        {"latitude": spot.y, "longitude": spot.x, "accuracy": 20},
+    )
+    browser.execute_cdp_cmd(  # type: ignore[attr-defined]
+        "Browser.grantPermissions", {"permissions": ["geolocation"]}
+    )
+    _open(browser, path)
+    browser.find_element(By.CSS_SELECTOR, ".geogrid-locate a").click()  # type: ignore[attr-defined]
+
+    WebDriverWait(browser, 5).until(  # type: ignore[arg-type]
+        lambda b: b.find_elements(By.CSS_SELECTOR, "path.geogrid-here")
+    )
+
+    def centred(b: object) -> bool:  # once the zoom animation has ended
+        lon, lat = b.execute_script(
+            f"const c = {MAP}.getCenter(); return [c.lng, c.lat]"
+        )  # type: ignore[attr-defined]
+        return abs(lon - spot.x) < 1e-4 and abs(lat - spot.y) < 1e-4
+
+    WebDriverWait(browser, 5).until(centred)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     "name",
-    ["<img src=x onerror=window.pwned=1>", "`${window.pwned=1}`"],
-    ids=["img", "template-literal"],
+    ["<img src=x onerror=window.pwned=1>", "`${window.pwned=1}`", "</script><b>x"],
+    ids=["img", "template-literal", "script"],
 )
 def test_a_hostile_name_shows_as_text_and_never_runs(
     sample_copy: Bind, tmp_path: Path, browser: object, name: str
@@ -85,12 +201,26 @@ def test_a_hostile_name_shows_as_text_and_never_runs(
     write_site(
         {COMMUNITY: public_map(public_map_data(sample_copy, COMMUNITY))}, tmp_path
     )
-    browser.get((tmp_path / f"{COMMUNITY}.html").as_uri())  # type: ignore[attr-defined]
-    cards = browser.execute_script(  # type: ignore[attr-defined]
-        "const out = []; for (const k in window) { const v = window[k];"
-        " if (v && v._content instanceof HTMLElement) out.push(v._content.innerText); } return out;"
-    )
+    _open(browser, tmp_path / f"{COMMUNITY}.html", "#grid=620899001001001")
 
+    assert name in _popup_text(browser)
     assert browser.execute_script("return window.pwned === undefined")  # type: ignore[attr-defined]
-    assert any(name in text for text in cards)
-    assert browser.find_elements(By.CSS_SELECTOR, "img[src=x]") == []  # type: ignore[attr-defined]
+    assert browser.find_elements(By.CSS_SELECTOR, "img[src=x], .geogrid-card b") == []  # type: ignore[attr-defined]
+    assert _errors(browser) == []
+
+
+def test_staff_map_draws_households_and_private_fields(
+    sample_db: Bind, tmp_path: Path, browser: object
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    data = public_map_data(sample_db, "620899001005", caller=Role.STAFF)
+    write_site({"staff": staff_map(data, band=(300, 500))}, tmp_path)
+    _open(browser, tmp_path / "staff.html", "#grid=620899001005001")
+
+    text = _popup_text(browser)
+    assert "户数 641（标准 300–500）" in text
+    assert "城关街道" in text  # the organisation, a staff-only field
+    grids = browser.find_elements(By.CSS_SELECTOR, "path.geogrid-grid")  # type: ignore[attr-defined]
+    assert len(grids) == len(data.grids)
+    assert _errors(browser) == []

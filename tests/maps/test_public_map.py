@@ -1,27 +1,35 @@
 """The residents' map as HTML: offline, complete, and nothing private or executable in it."""
 
+import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from shapely.geometry import box
 
 from geogrid.maps.base import write_site
 from geogrid.maps.colors import distinct_colors
-from geogrid.maps.public import card_html, public_map, safe_text
-from geogrid.services.publishing import PublishedArea, public_map_data
+from geogrid.maps.layers import PUBLIC_FIELDS, map_payload, script_json
+from geogrid.maps.public import public_map
+from geogrid.services.publishing import PublicMapData, PublishedArea, public_map_data
 from geogrid.store.engine import Bind
 
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 COMMUNITY = "620899001001"
-PRIVATE_PHONES = {
-    "13800008017"
-}  # 邵西 (楼长, phone not public) — never on a public page
+COMMUNITIES = [f"62089900100{i}" for i in range(1, 9)]
 
 
 def _page(sample_db: Bind, tmp_path: Path, community: str = COMMUNITY) -> str:
     write_site({community: public_map(public_map_data(sample_db, community))}, tmp_path)
     return (tmp_path / f"{community}.html").read_text(encoding="utf-8")
+
+
+def _payload(page: str) -> dict:
+    found = re.search(r"geogrid\.draw\(\w+, (\{.*?\}), \{", page, re.S)
+    assert found, "the page hands no layers to geogrid.draw"
+    return json.loads(found.group(1))
 
 
 def test_public_map_loads_nothing_from_the_internet(
@@ -31,36 +39,104 @@ def test_public_map_loads_nothing_from_the_internet(
 
     assert not re.findall(r"(?:src|href)=[\"']?(?:https?:)?//", page)
     assert "static/leaflet/leaflet.js" in page
+    assert "static/geogrid/geogrid.js" in page
     assert (tmp_path / "static" / "leaflet" / "leaflet.js").stat().st_size > 100_000
+    assert (tmp_path / "static" / "geogrid" / "geogrid.js").is_file()
 
 
-def test_public_map_draws_every_grid_with_its_posted_contacts(
+def test_public_map_holds_every_grid_building_lane_and_centre(
     sample_db: Bind, tmp_path: Path
 ) -> None:
     data = public_map_data(sample_db, COMMUNITY)
-    page = _page(sample_db, tmp_path)
+    layers = _payload(_page(sample_db, tmp_path))
 
-    assert len(data.grids) >= 5
-    for grid in data.grids:
-        assert grid.code in page
-        assert safe_text(grid.name) in page
-    assert "网格长" in page
-    assert "何婷" in page  # 网格长 of grid 001, phone public
-
-
-def test_public_map_holds_no_private_phone(sample_db: Bind, tmp_path: Path) -> None:
-    pages = "".join(_page(sample_db, tmp_path, f"62089900100{i}") for i in range(1, 9))
-
-    assert not any(phone in pages for phone in PRIVATE_PHONES)
-    assert not re.search(r"1380000\d{4}", pages.replace("138****", "")) or _only_public(
-        pages
-    )
+    assert [g["properties"]["code"] for g in layers["grids"]] == [
+        g.code for g in data.grids
+    ]
+    assert len(layers["buildings"]) == len(data.buildings) > 100
+    assert len(layers["lanes"]) == len(data.lanes) > 0
+    assert len(layers["centres"]) == len(data.centres) > 0
+    grid = layers["grids"][0]["properties"]
+    assert grid["cards"][0][:3] == ["网格长", "何婷", "13800009756"]  # phone public
+    assert layers["supervision"] == "12345"  # the preset's 政务服务便民热线
 
 
-def _only_public(pages: str) -> bool:
-    # Grid staff publish their phones; every full number shown must be one of theirs.
-    return all(
-        phone not in PRIVATE_PHONES for phone in re.findall(r"1380000\d{4}", pages)
+def test_buildings_carry_their_heads_and_door_addresses(sample_db: Bind) -> None:
+    data = public_map_data(sample_db, COMMUNITY)
+    building = next(b for b in data.buildings if b.code == "620899001001-B0003")
+
+    assert [c["title"] for c in building.cards] == ["楼栋长", "楼长"]
+    assert building.cards[0]["name"] == "夏超兴"
+    assert building.cards[0]["phone"] == "138****4785"  # kept private: masked
+    assert building.doors
+    assert all(d.endswith("号") for d in building.doors)
+    assert building.grid.startswith(COMMUNITY)
+
+
+def test_public_map_holds_no_private_phone_and_no_household_address(
+    sample_db: Bind, tmp_path: Path
+) -> None:
+    pages = "".join(_page(sample_db, tmp_path, code) for code in COMMUNITIES)
+    people = pd.read_csv(SAMPLE / "people.csv", dtype=str)
+    addresses = pd.read_csv(SAMPLE / "addresses.csv", dtype=str)
+
+    private = set(people.loc[people["phone_public"] == "false", "phone"])
+    public = set(people.loc[people["phone_public"] == "true", "phone"])
+    shown = set(re.findall(r"(?<![\w.])1\d{10}(?!\w)", pages))
+    assert len(private) > 1000
+    assert shown
+    assert shown <= public - private
+    assert not any(text in pages for text in addresses["text"])
+    assert "单元" not in pages
+    assert not re.search(r"\d+室", pages)
+
+
+def test_tile_source_shifts_geometries_for_gcj02_tiles(
+    sample_db: Bind, tmp_path: Path
+) -> None:
+    from geogrid.maps.tiles import base_map
+    from geogrid.spatial.crs import wgs84_to_gcj02
+
+    data = public_map_data(sample_db, COMMUNITY)
+    centre = data.centres[0]
+    expected = {
+        "none": (centre["lon"], centre["lat"]),
+        "osm": (centre["lon"], centre["lat"]),
+        "tianditu": (centre["lon"], centre["lat"]),
+        "amap": tuple(float(v) for v in wgs84_to_gcj02(centre["lon"], centre["lat"])),
+    }
+    for name, (lon, lat) in expected.items():
+        tiles = base_map(name, key="TESTKEY")
+        write_site({name: public_map(data, tiles=tiles)}, tmp_path)
+        page = (tmp_path / f"{name}.html").read_text(encoding="utf-8")
+        drawn = _payload(page)["centres"][0]["geometry"]["coordinates"]
+        assert drawn == pytest.approx([lon, lat], abs=2e-6), name
+        for url in tiles.urls():
+            assert url.replace("&", "\\u0026") in page
+    assert (
+        expected["amap"][0] - centre["lon"] > 0.003
+    )  # GCJ-02 is hundreds of metres off
+
+
+def test_tianditu_needs_a_key() -> None:
+    from geogrid.errors import InvalidInput
+    from geogrid.maps.tiles import base_map
+
+    with pytest.raises(InvalidInput) as caught:
+        base_map("tianditu")
+    assert caught.value.code == "tianditu_key_missing"
+    assert "tk=KEY123" in base_map("tianditu", key="KEY123").urls()[0]
+
+
+def _area(name: str, cards: list[dict[str, str]]) -> PublishedArea:
+    return PublishedArea("G1", name, "grid", box(0, 0, 1, 1), cards)
+
+
+def _data(area: PublishedArea) -> PublicMapData:
+    return PublicMapData(
+        community=PublishedArea("C1", "社区", "community", box(0, 0, 2, 2)),
+        grids=[area],
+        centres=[],
     )
 
 
@@ -73,27 +149,21 @@ def _only_public(pages: str) -> bool:
     ],
     ids=["img", "template-literal", "script"],
 )
-def test_names_are_text_never_markup_or_code(name: str) -> None:
-    area = PublishedArea(
-        "G1",
-        name,
-        "grid",
-        box(0, 0, 1, 1),
-        [{"title": "网格长", "name": name, "phone": "138****0001"}],
+def test_names_never_end_the_script_they_sit_in(name: str) -> None:
+    area = _area(name, [{"title": "网格长", "name": name, "phone": "138****0001"}])
+
+    text = script_json(
+        map_payload(_data(area), fields=PUBLIC_FIELDS, grid_colors=["#000"])
     )
 
-    card = card_html(area)
+    for dangerous in ("<img", "<script", "</script", "<!--"):
+        assert dangerous not in text
+    assert json.loads(text)["grids"][0]["properties"]["name"] == name
 
-    for dangerous in ("<img", "`", "${", "<script", "</script"):
-        assert dangerous not in card
 
-
-def test_card_shows_only_whitelisted_fields() -> None:
-    area = PublishedArea(
-        "G1",
+def test_cards_keep_only_whitelisted_fields() -> None:
+    area = _area(
         "一网格",
-        "grid",
-        box(0, 0, 1, 1),
         [
             {
                 "title": "网格员",
@@ -105,11 +175,13 @@ def test_card_shows_only_whitelisted_fields() -> None:
         ],
     )
 
-    card = card_html(area)
+    text = script_json(
+        map_payload(_data(area), fields=PUBLIC_FIELDS, grid_colors=["#000"])
+    )
 
-    assert "张伟" in card
-    assert "秘密单位" not in card
-    assert "SENTINEL" not in card
+    assert "张伟" in text
+    assert "秘密单位" not in text
+    assert "SENTINEL" not in text
 
 
 def test_neighbouring_grids_never_share_a_colour(sample_db: Bind) -> None:
@@ -120,3 +192,21 @@ def test_neighbouring_grids_never_share_a_colour(sample_db: Bind) -> None:
         for j, b in enumerate(grids):
             if i < j and a.geometry.buffer(1e-6).intersects(b.geometry):
                 assert colors[i] != colors[j], (a.code, b.code)
+
+
+def test_simplified_grids_keep_their_shared_edges(sample_db: Bind) -> None:
+    import shapely
+    from shapely.geometry import shape
+
+    data = public_map_data(sample_db, COMMUNITY)
+    layers = map_payload(
+        data, fields=PUBLIC_FIELDS, grid_colors=["#000"] * len(data.grids)
+    )
+    drawn = [shape(g["geometry"]) for g in layers["grids"]]
+
+    for i, a in enumerate(drawn):
+        for b in drawn[i + 1 :]:
+            # Neighbours still meet along a line, with no slit and no overlap.
+            assert shapely.intersection(a, b).area < 1e-12
+    exact = shapely.union_all([g.geometry for g in data.grids]).area
+    assert shapely.union_all(drawn).area == pytest.approx(exact, rel=1e-3)

@@ -45,4 +45,4 @@ def test_staff_map_shades_the_overloaded_grid(sample_db: Bind, tmp_path: Path) -
     assert (
         staff.count("#de2d26") == 2
     )  # the overloaded grid's fill and its legend entry
-    assert "641 户" in staff
+    assert "户数 641（标准 300–500）" in staff

@@ -1,0 +1,198 @@
+"""The community layers (社区图层) of every map, drawn in the browser by ``geogrid.js``.
+
+One compact JSON holds grids, 小区, buildings, lanes and centres; the vendored
+``static/geogrid/geogrid.js`` draws them and builds every popup and label with
+DOM text nodes, so a name from the database is always text, never markup or
+code. Compared with one ``folium.GeoJson`` per feature, the page is several
+times smaller: coordinates keep six decimals (about 0.1 m) and grid edges are
+simplified together (``coverage_simplify``) so shared edges stay shared.
+"""
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import folium
+import numpy as np
+from branca.element import MacroElement
+from jinja2 import Template
+
+import shapely
+
+from geogrid.services.publishing import PublicMapData, PublishedArea
+
+PRECISION = 6
+"""Decimals kept per coordinate: 1e-6° is about 0.1 m, finer than any boundary survey."""
+
+SIMPLIFY_DEG = 5e-6
+"""Display-only simplification of area outlines: about half a metre."""
+
+PUBLIC_FIELDS = (
+    ("title", "职务"),
+    ("name", "姓名"),
+    ("phone", "电话"),
+    ("duties", "职责"),
+)
+"""The only contact fields a public page may show (公示字段白名单), with their labels."""
+
+LAYER_NAMES = {
+    "grids": "网格 grids",
+    "estates": "小区 estates",
+    "buildings": "楼栋 buildings",
+    "lanes": "弄巷 lanes",
+    "centres": "服务设施 centres",
+    "radii": "服务半径 service radius",
+}
+
+Shift = Callable[[shapely.Geometry], shapely.Geometry]
+
+
+class CommunityLayers(MacroElement):
+    """The script that hands the layers' JSON to ``geogrid.draw`` on page load."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+geogrid.draw({{ this._parent.get_name() }}, {{ this.payload }}, {
+{%- for key, group in this.groups.items() %}{{ key }}: {{ group.get_name() }},{% endfor -%}
+});
+{% endmacro %}"""
+    )
+
+    def __init__(self, payload: dict[str, Any], groups: dict[str, folium.FeatureGroup]):
+        super().__init__()
+        self._name = "CommunityLayers"
+        self.payload = script_json(payload)
+        self.groups = groups
+
+
+def add_community_layers(
+    page: folium.Map,
+    data: PublicMapData,
+    *,
+    fields: Sequence[tuple[str, str]] = PUBLIC_FIELDS,
+    grid_colors: Sequence[str],
+    grid_notes: Sequence[str] | None = None,
+    shift: Shift = lambda geom: geom,
+    hidden: Sequence[str] = ("radii",),
+) -> None:
+    """Add the community's layers (and their layer groups) to ``page``."""
+    groups = {
+        key: folium.FeatureGroup(name=label, show=key not in hidden).add_to(page)
+        for key, label in LAYER_NAMES.items()
+    }
+    payload = map_payload(
+        data, fields=fields, grid_colors=grid_colors, grid_notes=grid_notes, shift=shift
+    )
+    page.add_child(CommunityLayers(payload, groups))
+
+
+def map_payload(
+    data: PublicMapData,
+    *,
+    fields: Sequence[tuple[str, str]],
+    grid_colors: Sequence[str],
+    grid_notes: Sequence[str] | None = None,
+    shift: Shift = lambda geom: geom,
+) -> dict[str, Any]:
+    """The JSON ``geogrid.js`` draws: every feature with only the ``fields`` of its cards."""
+    keys = [key for key, _ in fields]
+
+    def cards(area: PublishedArea) -> list[list[str]]:
+        return [[str(card.get(k) or "") for k in keys] for card in area.cards]
+
+    def feature(geom: shapely.Geometry, **props: Any) -> dict[str, Any]:
+        return {
+            "type": "Feature",
+            "properties": props,
+            "geometry": _geojson(shift(geom)),
+        }
+
+    grid_shapes = _simplified([g.geometry for g in data.grids])
+    notes = grid_notes or [""] * len(data.grids)
+    return {
+        "fields": [label for _, label in fields],
+        "supervision": data.supervision_phone,
+        "community": feature(
+            _simplified([data.community.geometry])[0],
+            code=data.community.code,
+            name=data.community.name,
+        ),
+        "grids": [
+            feature(shape, code=g.code, name=g.name, color=c, note=n, cards=cards(g))
+            for g, shape, c, n in zip(
+                data.grids, grid_shapes, grid_colors, notes, strict=True
+            )
+        ],
+        "estates": [
+            feature(shape, code=e.code, name=e.name, cards=cards(e))
+            for e, shape in zip(
+                data.estates,
+                _simplified([e.geometry for e in data.estates]),
+                strict=True,
+            )
+        ],
+        "buildings": [
+            feature(
+                b.geometry,
+                code=b.code,
+                name=b.name,
+                estate=b.estate,
+                doors=b.doors,
+                note="" if b.households is None else f"{b.households} 户",
+                cards=cards(b),
+            )
+            for b in data.buildings
+        ],
+        "lanes": [
+            feature(lane.geometry, code=lane.code, name=lane.name, cards=cards(lane))
+            for lane in data.lanes
+        ],
+        "centres": [
+            feature(
+                shapely.Point(c["lon"], c["lat"]),
+                name=c["name"],
+                kind=c["kind"],
+                radius=round(c["radius_m"]),
+            )
+            for c in data.centres
+        ],
+    }
+
+
+def script_json(value: Any) -> str:
+    r"""JSON safe inside ``<script>``: no ``</script>``, ``<!--`` or line separators can end it.
+
+    Examples:
+        >>> print(script_json({"name": "</script><b>"}))
+        {"name":"\u003c/script\u003e\u003cb\u003e"}
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escaped)
+    return text
+
+
+def _simplified(geoms: list[shapely.Geometry]) -> list[shapely.Geometry]:
+    """Outlines simplified together, so that neighbours keep one shared edge.
+
+    ``coverage_simplify`` assumes a clean coverage; where the grids overlap (a
+    defect the coverage map shows) its result may be invalid, and the exact
+    outlines are drawn instead.
+    """
+    if not geoms:
+        return []
+    simple = shapely.coverage_simplify(np.asarray(geoms), SIMPLIFY_DEG)
+    if not shapely.is_valid(simple).all() or shapely.is_empty(simple).any():
+        return geoms
+    return list(simple)
+
+
+def _geojson(geom: shapely.Geometry) -> dict[str, Any]:
+    rounded = shapely.transform(geom, lambda c: np.round(c, PRECISION))
+    return json.loads(shapely.to_geojson(rounded))

@@ -1,0 +1,216 @@
+/* geogrid.js: draws a community's grids, 小区, buildings, lanes and centres
+ * from the JSON geogrid writes into the page, with a search box (楼栋/小区/地址),
+ * locate-me and #grid=CODE links. Every text from the data goes into the page as
+ * a DOM text node, never as HTML, so a hostile name can only ever show as text.
+ */
+(function () {
+  "use strict";
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null && text !== "") node.textContent = String(text);
+    return node;
+  }
+
+  /* The posted contact card (公示牌) of one feature. */
+  function card(data, props, kindLabel) {
+    var box = el("div", "geogrid-card");
+    box.appendChild(el("h4", null, props.name));
+    var sub = kindLabel + " · 编码 " + props.code;
+    if (props.estate) sub += " · " + props.estate;
+    box.appendChild(el("p", "code", sub));
+    if (props.note) box.appendChild(el("p", "note", props.note));
+    if (props.doors && props.doors.length) box.appendChild(el("p", "doors", "门牌：" + props.doors.join("、")));
+    var rows = props.cards || [];
+    if (rows.length) {
+      var table = el("table");
+      rows.forEach(function (row) {
+        var tr = el("tr");
+        tr.appendChild(el("th", null, row[0]));
+        for (var i = 1; i < row.length; i++) {
+          var td = el("td", data.fields[i] === "职责" ? "duty" : null, row[i]);
+          tr.appendChild(td);
+        }
+        table.appendChild(tr);
+      });
+      box.appendChild(table);
+    } else if (props.cards) {
+      box.appendChild(el("p", "empty", "暂无公示人员 (no posted contact)"));
+    }
+    if (data.supervision && kindLabel === "网格") {
+      box.appendChild(el("p", "supervision", "监督电话：" + data.supervision));
+    }
+    return box;
+  }
+
+  var index = [];   /* search entries: {label, kind, layer} */
+  var byCode = {};  /* feature code -> layer, for #grid=CODE links */
+
+  function addSearch(label, kind, layer) {
+    if (label) index.push({label: String(label), kind: kind, layer: layer});
+  }
+
+  function polygons(data, features, group, style, kindLabel, onEach) {
+    features.forEach(function (f) {
+      var layer = L.geoJSON(f, {style: style(f.properties)});
+      layer.bindPopup(card(data, f.properties, kindLabel), {maxWidth: 340});
+      byCode[f.properties.code] = layer;
+      if (onEach) onEach(f, layer);
+      layer.addTo(group);
+    });
+  }
+
+  function show(map, layer) {
+    var bounds = layer.getBounds();
+    map.fitBounds(bounds, {maxZoom: 18, padding: [20, 20]});
+    layer.openPopup(bounds.getCenter());
+  }
+
+  function searchControl(map) {
+    var control = L.control({position: "topleft"});
+    control.onAdd = function () {
+      var box = el("div", "geogrid-search leaflet-bar");
+      var input = el("input");
+      input.type = "search";
+      input.placeholder = "搜索楼栋、小区、地址 (search)";
+      input.setAttribute("aria-label", "搜索楼栋、小区或地址");
+      var list = el("ul");
+      box.appendChild(input);
+      box.appendChild(list);
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      function pick(entry) {
+        list.textContent = "";
+        input.value = entry.label;
+        show(map, entry.layer);
+      }
+      /* Exact names first, then names starting with the query, then the rest;
+       * shorter names before longer ones, so 东关巷 (the lane) beats 东关巷1号. */
+      function matches() {
+        var q = input.value.replace(/\s+/g, "");
+        if (!q) return [];
+        var found = [];
+        index.forEach(function (entry) {
+          var at = entry.label.indexOf(q);
+          if (at < 0) return;
+          var rank = entry.label === q ? 0 : at === 0 ? 1 : 2;
+          found.push({rank: rank, entry: entry});
+        });
+        found.sort(function (a, b) {
+          return a.rank - b.rank || a.entry.label.length - b.entry.label.length;
+        });
+        return found.slice(0, 8).map(function (f) { return f.entry; });
+      }
+      input.addEventListener("input", function () {
+        list.textContent = "";
+        var found = matches();
+        if (input.value && !found.length) list.appendChild(el("li", "none", "未找到 (not found)"));
+        found.forEach(function (entry) {
+          var item = el("li", "geogrid-result");
+          item.appendChild(el("span", "kind", entry.kind));
+          item.appendChild(document.createTextNode(entry.label));
+          item.addEventListener("click", function (e) {
+            /* The list empties under the click; stop it here, or the map would
+             * take it for a click on the map and close the new popup. */
+            L.DomEvent.stop(e);
+            pick(entry);
+          });
+          list.appendChild(item);
+        });
+      });
+      input.addEventListener("keydown", function (e) {
+        if (e.key === "Enter") {
+          var found = matches();
+          if (found.length) pick(found[0]);
+        }
+      });
+      return box;
+    };
+    control.addTo(map);
+  }
+
+  function locateControl(map) {
+    var control = L.control({position: "topleft"});
+    var here = null;
+    control.onAdd = function () {
+      var bar = el("div", "leaflet-bar geogrid-locate");
+      var button = el("a", null, "◎");
+      button.href = "#";
+      button.title = "我的位置 (locate me)";
+      button.setAttribute("role", "button");
+      bar.appendChild(button);
+      L.DomEvent.on(button, "click", function (e) {
+        L.DomEvent.preventDefault(e);
+        map.locate({setView: true, maxZoom: 17});
+      });
+      L.DomEvent.disableClickPropagation(bar);
+      return bar;
+    };
+    map.on("locationfound", function (e) {
+      if (here) map.removeLayer(here);
+      here = L.circle(e.latlng, {radius: e.accuracy, className: "geogrid-here"}).addTo(map);
+    });
+    map.on("locationerror", function (e) {
+      L.popup().setLatLng(map.getCenter())
+        .setContent(el("div", "geogrid-message", "无法获取位置 (cannot locate): " + e.message))
+        .openOn(map);
+    });
+    control.addTo(map);
+  }
+
+  function followHash(map) {
+    var m = /^#(?:grid|building|estate|lane)=(.+)$/.exec(decodeURIComponent(location.hash));
+    if (m && byCode[m[1]]) show(map, byCode[m[1]]);
+  }
+
+  function draw(map, data, groups) {
+    L.geoJSON(data.community, {
+      style: {color: "#333", weight: 3, fill: false, className: "geogrid-community"},
+      interactive: false,
+    }).addTo(map);
+    polygons(data, data.grids, groups.grids, function (p) {
+      return {color: "#fff", weight: 2, fillColor: p.color, fillOpacity: 0.45, className: "geogrid-grid"};
+    }, "网格", function (f, layer) {
+      layer.bindTooltip(el("span", null, f.properties.name), {
+        permanent: true, direction: "center", className: "grid-label",
+      });
+      addSearch(f.properties.name, "网格", layer);
+    });
+    polygons(data, data.estates, groups.estates, function () {
+      return {color: "#555", weight: 1, dashArray: "4 3", fill: false, className: "geogrid-estate"};
+    }, "小区", function (f, layer) { addSearch(f.properties.name, "小区", layer); });
+    polygons(data, data.buildings, groups.buildings, function () {
+      return {color: "#444", weight: 1, fillColor: "#fff", fillOpacity: 0.6, className: "geogrid-building"};
+    }, "楼栋", function (f, layer) {
+      var p = f.properties;
+      addSearch(p.estate && p.name.indexOf(p.estate) < 0 ? p.estate + p.name : p.name, "楼栋", layer);
+      (p.doors || []).forEach(function (door) {
+        if (door !== p.name) addSearch(door, "地址", layer);
+      });
+    });
+    data.lanes.forEach(function (f) {
+      var layer = L.geoJSON(f, {style: {color: "#8c564b", weight: 4, className: "geogrid-lane"}});
+      layer.bindPopup(card(data, f.properties, "弄巷"), {maxWidth: 340});
+      layer.bindTooltip(el("span", null, f.properties.name), {sticky: true});
+      byCode[f.properties.code] = layer;
+      addSearch(f.properties.name, "弄巷", layer);
+      layer.addTo(groups.lanes);
+    });
+    data.centres.forEach(function (f) {
+      var p = f.properties;
+      var at = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+      L.circle(at, {radius: p.radius, color: "#888", weight: 1, fill: false, interactive: false,
+                    className: "geogrid-radius"}).addTo(groups.radii);
+      L.circleMarker(at, {radius: 6, color: "#c00", fill: true, className: "geogrid-centre"})
+        .bindTooltip(el("span", null, p.name + "（" + p.kind + "，服务半径 " + p.radius + " 米）"))
+        .addTo(groups.centres);
+    });
+    searchControl(map);
+    locateControl(map);
+    followHash(map);
+    window.addEventListener("hashchange", function () { followHash(map); });
+  }
+
+  window.geogrid = {draw: draw};
+})();
