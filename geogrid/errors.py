@@ -36,6 +36,12 @@ class NotFound(GeogridError):
     code = "area_not_found"
 
 
+class Forbidden(GeogridError):
+    """The caller's role may not see this (无权访问): a staff page asked for without a staff login."""
+
+    code = "forbidden"
+
+
 class StorageError(GeogridError):
     """The database cannot be reached or set up (数据库错误)."""
 

@@ -9,6 +9,7 @@ from geogrid import __version__
 from geogrid.api.errors import install_error_handlers
 from geogrid.api.routers import coverage, lookup, maps
 from geogrid.config import Settings, get_settings
+from geogrid.maps.tiles import base_map
 from geogrid.services.coverage import check_options
 from geogrid.services.lookup import LookupService
 from geogrid.store.engine import Bind, init_db, make_engine
@@ -30,6 +31,8 @@ def create_app(
             init_db(engine)
         app.state.lookup = LookupService(bind if bind is not None else engine)  # type: ignore[arg-type]
         app.state.check_options = check_options(settings)
+        app.state.settings = settings
+        app.state.tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
         yield
         if engine is not None:
             engine.dispose()
@@ -44,5 +47,6 @@ def create_app(
     app.include_router(lookup.router)
     app.include_router(coverage.router)
     app.include_router(maps.router)
-    app.mount("/maps/public/static", maps.ASSETS, name="map-assets")
+    for kind in ("public", "staff", "coverage"):  # pages refer to static/ beside them
+        app.mount(f"/maps/{kind}/static", maps.ASSETS, name=f"{kind}-map-assets")
     return app

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from geogrid.domain.access import Role
+from geogrid.errors import Forbidden
 from geogrid.services.lookup import LookupService
 
 
@@ -21,6 +22,17 @@ def get_caller() -> Role:
     the CLI, which runs with the database's own rights.
     """
     return Role.PUBLIC
+
+
+def staff_only(what: str) -> object:
+    """A dependency that lets staff and above through and refuses the public (403)."""
+
+    def check(caller: Role = Depends(get_caller)) -> Role:  # noqa: B008  # FastAPI's idiom
+        if caller.is_public:
+            raise Forbidden("forbidden", what=what, role="工作人员 staff")
+        return caller
+
+    return Depends(check)
 
 
 LookupDep = Annotated[LookupService, Depends(get_lookup)]

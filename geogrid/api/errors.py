@@ -5,6 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from geogrid.errors import (
+    Forbidden,
     GeogridError,
     ImportRejected,
     InvalidInput,
@@ -14,6 +15,7 @@ from geogrid.errors import (
 
 STATUS: dict[type[GeogridError], int] = {
     NotFound: 404,
+    Forbidden: 403,
     InvalidInput: 422,
     ImportRejected: 422,
     StorageError: 503,

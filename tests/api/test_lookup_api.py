@@ -1,23 +1,11 @@
 """``/lookup`` over HTTP: answers, problem+json errors, and nothing private for the public."""
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
 from shapely.geometry import box, mapping
 
-from geogrid.api.app import create_app
-from geogrid.config import Settings
-from geogrid.store.engine import Bind
 from tests.services.test_lookup import BUILDING, FLOOR_HEAD_PRIVATE_PHONE, LAT, LON
-
-
-@pytest.fixture
-def client(sample_db: Bind) -> Iterator[TestClient]:
-    settings = Settings(_env_file=None, database_url="sqlite:///unused.sqlite")  # type: ignore[call-arg]
-    with TestClient(create_app(settings, bind=sample_db)) as test_client:
-        yield test_client
 
 
 def test_lookup_by_point(client: TestClient) -> None:
@@ -133,28 +121,3 @@ def test_coverage_of_an_unknown_community_is_404(client: TestClient) -> None:
 
     assert response.status_code == 404
     assert response.json()["code"] == "area_not_found"
-
-
-def test_public_map_page_and_its_assets_are_served(client: TestClient) -> None:
-    page = client.get("/maps/public/620899001001.html")
-    script = client.get("/maps/public/static/leaflet/leaflet.js")
-
-    assert page.status_code == script.status_code == 200
-    assert page.headers["content-type"].startswith("text/html")
-    assert "东街社区第1网格" in page.text
-    assert FLOOR_HEAD_PRIVATE_PHONE not in page.text
-    assert len(script.content) > 100_000
-
-
-@pytest.mark.parametrize(
-    ("path", "status"),
-    [("/maps/public/620899001099.html", 404), ("/maps/public/bad%20code.html", 422)],
-    ids=["unknown", "malformed"],
-)
-def test_public_map_of_a_bad_community(
-    client: TestClient, path: str, status: int
-) -> None:
-    response = client.get(path)
-
-    assert response.status_code == status
-    assert response.headers["content-type"].startswith("application/problem+json")

@@ -7,7 +7,12 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from geogrid.api.deps import staff_only
+from geogrid.domain.access import Role
+from geogrid.maps.coverage import coverage_map
 from geogrid.maps.public import public_map
+from geogrid.maps.staff import staff_map
+from geogrid.services.coverage import current_report
 from geogrid.services.publishing import public_map_data
 
 router = APIRouter(prefix="/maps", tags=["maps 地图"])
@@ -28,4 +33,41 @@ Code = Annotated[
 def public_page(request: Request, code: Code) -> HTMLResponse:
     """The residents' map of one community: grids and their posted contacts only."""
     data = public_map_data(request.app.state.lookup.bind, code)
-    return HTMLResponse(public_map(data).get_root().render())
+    return HTMLResponse(
+        public_map(data, tiles=request.app.state.tiles).get_root().render()
+    )
+
+
+@router.get(
+    "/staff/{code}.html",
+    response_class=HTMLResponse,
+    summary="社区工作图（工作人员）/ a community's staff map",
+)
+def staff_page(
+    request: Request,
+    code: Code,
+    caller: Annotated[Role, staff_only("工作人员地图 The staff map")],
+) -> HTMLResponse:
+    """Everything on the public map plus private contacts and households per grid."""
+    settings = request.app.state.settings
+    data = public_map_data(request.app.state.lookup.bind, code, caller=caller)
+    band = (settings.grid_households_min, settings.grid_households_max)
+    page = staff_map(data, band=band, tiles=request.app.state.tiles)
+    return HTMLResponse(page.get_root().render())
+
+
+@router.get(
+    "/coverage/{code}.html",
+    response_class=HTMLResponse,
+    summary="覆盖检查图（工作人员）/ a community's coverage map",
+)
+def coverage_page(
+    request: Request,
+    code: Code,
+    caller: Annotated[Role, staff_only("覆盖检查图 The coverage map")],
+) -> HTMLResponse:
+    """The stored coverage report of one community, drawn (run ``geogrid check`` first)."""
+    bind = request.app.state.lookup.bind
+    result = current_report(bind, request.app.state.check_options, community=code)
+    page = coverage_map(result, public_map_data(bind, code, caller=caller))
+    return HTMLResponse(page.get_root().render())
