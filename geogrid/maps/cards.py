@@ -18,6 +18,7 @@ import segno
 import shapely
 from shapely import affinity
 
+from geogrid.errors import NotFound
 from geogrid.maps.public import CARD_FIELDS, safe_text
 from geogrid.services.publishing import PublicMapData, PublishedArea
 
@@ -150,17 +151,30 @@ def cards_index(community: PublishedArea, grids: list[PublishedArea]) -> str:
 
 def community_cards(data: PublicMapData, *, base_url: str = "") -> dict[str, str]:
     """Every grid card of a community plus the index, as file name -> HTML."""
-    pages = {
-        card_filename(g.code): contact_card_page(
-            g,
-            data.community,
-            supervision_phone=data.supervision_phone,
-            map_url=grid_map_url(data.community.code, g.code, base_url=base_url),
-        )
-        for g in data.grids
-    }
+    pages = {card_filename(g.code): _card(data, g, base_url) for g in data.grids}
     pages["index.html"] = cards_index(data.community, data.grids)
     return pages
+
+
+def grid_card(data: PublicMapData, grid: str, *, base_url: str = "") -> str:
+    """The contact card of the grid coded ``grid`` in the community ``data``.
+
+    Raises:
+        NotFound: the community has no current grid with this code.
+    """
+    for area in data.grids:
+        if area.code == grid:
+            return _card(data, area, base_url)
+    raise NotFound("area_not_found", code=grid)
+
+
+def _card(data: PublicMapData, grid: PublishedArea, base_url: str) -> str:
+    return contact_card_page(
+        grid,
+        data.community,
+        supervision_phone=data.supervision_phone,
+        map_url=grid_map_url(data.community.code, grid.code, base_url=base_url),
+    )
 
 
 def qr_svg(text: str) -> str:

@@ -9,11 +9,12 @@ from fastapi.staticfiles import StaticFiles
 
 from geogrid.api.deps import staff_only
 from geogrid.domain.access import Role
+from geogrid.maps.cards import grid_card
 from geogrid.maps.coverage import coverage_map
 from geogrid.maps.public import public_map
 from geogrid.maps.staff import staff_map
 from geogrid.services.coverage import current_report
-from geogrid.services.publishing import public_map_data
+from geogrid.services.publishing import community_of, public_map_data
 
 router = APIRouter(prefix="/maps", tags=["maps 地图"])
 
@@ -71,3 +72,22 @@ def coverage_page(
     result = current_report(bind, request.app.state.check_options, community=code)
     page = coverage_map(result, public_map_data(bind, code, caller=caller))
     return HTMLResponse(page.get_root().render())
+
+
+@router.get(
+    "/cards/{code}.html",
+    response_class=HTMLResponse,
+    summary="网格便民联系卡（A4 打印）/ a grid's printable contact card",
+)
+def card_page(
+    request: Request,
+    code: Annotated[
+        str, Path(max_length=40, pattern=r"^[0-9A-Za-z._-]+$", description="网格编码")
+    ],
+) -> HTMLResponse:
+    """One grid's contact card: posted contacts, 监督电话 and a QR code to its map."""
+    bind = request.app.state.lookup.bind
+    data = public_map_data(bind, community_of(bind, code))
+    # Without a configured base the QR points back at this server's public map.
+    base = request.app.state.settings.public_base_url or str(request.base_url)
+    return HTMLResponse(grid_card(data, code, base_url=base))
