@@ -95,9 +95,16 @@ def map_payload(
     shift: Shift = lambda geom: geom,
 ) -> dict[str, Any]:
     """The JSON ``geogrid.js`` draws: every feature with only the ``fields`` of its cards."""
-    keys = [key for key, _ in fields]
+    # Duties are the same for every holder of a role: sent once per title, not
+    # once per card, which halves a page of several hundred buildings.
+    keys = [key for key, _ in fields if key != "duties"]
+    show_duties = len(keys) < len(fields)
+    duties: dict[str, str] = {}  # filled as the cards are written below
 
     def cards(area: PublishedArea) -> list[list[str]]:
+        for card in area.cards:
+            if show_duties and card.get("duties"):
+                duties[str(card["title"])] = str(card["duties"])
         return [[str(card.get(k) or "") for k in keys] for card in area.cards]
 
     def feature(geom: shapely.Geometry, **props: Any) -> dict[str, Any]:
@@ -110,7 +117,8 @@ def map_payload(
     grid_shapes = _simplified([g.geometry for g in data.grids])
     notes = grid_notes or [""] * len(data.grids)
     return {
-        "fields": [label for _, label in fields],
+        "fields": [label for key, label in fields if key != "duties"],
+        "duties": duties,
         "supervision": data.supervision_phone,
         "community": feature(
             _simplified([data.community.geometry])[0],

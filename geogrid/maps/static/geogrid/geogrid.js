@@ -28,11 +28,16 @@
       rows.forEach(function (row) {
         var tr = el("tr");
         tr.appendChild(el("th", null, row[0]));
-        for (var i = 1; i < row.length; i++) {
-          var td = el("td", data.fields[i] === "职责" ? "duty" : null, row[i]);
-          tr.appendChild(td);
-        }
+        for (var i = 1; i < row.length; i++) tr.appendChild(el("td", null, row[i]));
         table.appendChild(tr);
+        var duty = data.duties[row[0]];
+        if (duty) {
+          var line = el("tr");
+          var cell = el("td", "duty", duty);
+          cell.colSpan = row.length;
+          line.appendChild(cell);
+          table.appendChild(line);
+        }
       });
       box.appendChild(table);
     } else if (props.cards) {
