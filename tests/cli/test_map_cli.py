@@ -60,6 +60,6 @@ def test_map_staff_writes_the_staff_page(run: CliRunner, tmp_path: Path) -> None
     result = invoke(run, "map", "staff", "--community", "620899001005", "-o", tmp_path)
 
     assert result.exit_code == 0
-    assert "641 户" in (tmp_path / "620899001005-staff.html").read_text(
+    assert "户数 641" in (tmp_path / "620899001005-staff.html").read_text(
         encoding="utf-8"
     )
