@@ -76,14 +76,17 @@ def map_public_cmd(
 @map_app.command("coverage")
 def map_coverage_cmd(community: CommunityOpt, output: OutputOpt) -> None:
     """生成覆盖检查图（工作人员用）/ draw the coverage report of a community (staff)."""
+    from geogrid.domain.access import Role
     from geogrid.maps.coverage import coverage_map
+    from geogrid.maps.tiles import base_map
     from geogrid.services.coverage import check_options, current_report
     from geogrid.services.publishing import public_map_data
 
     def build(engine: "Engine", settings: Settings) -> "dict[str, folium.Map]":
-        area = public_map_data(engine, community)
+        tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
+        area = public_map_data(engine, community, caller=Role.STAFF)
         result = current_report(engine, check_options(settings), community=community)
-        return {f"{community}-coverage": coverage_map(result, area)}
+        return {f"{community}-coverage": coverage_map(result, area, tiles=tiles)}
 
     _write_pages(output, build)
 

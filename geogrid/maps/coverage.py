@@ -17,6 +17,7 @@ for staff and planners, never published.
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import folium
@@ -27,9 +28,11 @@ from shapely.geometry import mapping
 
 from geogrid.domain.findings import RULES
 from geogrid.maps.base import OfflineMap, community_page
+from geogrid.maps.layers import Shift
 from geogrid.maps.public import safe_text
+from geogrid.maps.tiles import OFFLINE, BaseMap
 from geogrid.services.coverage import CoverageResult
-from geogrid.services.publishing import PublicMapData
+from geogrid.services.publishing import PublicMapData, PublishedArea
 from geogrid.spatial.crs import STORAGE_CRS, local_crs
 
 SEVERITY_COLOR = {"error": "#d62728", "warning": "#ff7f0e"}
@@ -87,11 +90,15 @@ def finding_html(row: Any) -> str:
     )
 
 
-def coverage_map(result: CoverageResult, area: PublicMapData) -> OfflineMap:
+def coverage_map(
+    result: CoverageResult, area: PublicMapData, *, tiles: BaseMap = OFFLINE
+) -> OfflineMap:
     """Draw a coverage report over a community's grids (覆盖检查图)."""
     page = community_page(
-        area.community.geometry, title=f"{area.community.name} 覆盖检查图"
+        area.community.geometry, title=f"{area.community.name} 覆盖检查图", tiles=tiles
     )
+    if tiles.source is not None and tiles.source.datum != "wgs84":
+        result, area = _shifted(result, area, tiles.shift)
     root = page.get_root()
     root.header.add_child(folium.Element(CSS))
     root.html.add_child(folium.Element(HATCH))
@@ -131,6 +138,31 @@ def coverage_map(result: CoverageResult, area: PublicMapData) -> OfflineMap:
     folium.LayerControl(collapsed=False).add_to(page)
     root.html.add_child(folium.Element(_legend(undrawn)))
     return page
+
+
+def _shifted(
+    result: CoverageResult, area: PublicMapData, shift: Shift
+) -> tuple[CoverageResult, PublicMapData]:
+    """Copies of the report and map data in the tiles' datum (高德: GCJ-02), for display."""
+    findings = result.findings.copy()
+    findings["geometry"] = [None if g is None else shift(g) for g in findings.geometry]
+
+    def moved(items: list[PublishedArea]) -> list[PublishedArea]:
+        return [replace(a, geometry=shift(a.geometry)) for a in items]
+
+    centres = []
+    for c in area.centres:
+        point = shift(shapely.Point(c["lon"], c["lat"]))
+        centres.append(c | {"lon": point.x, "lat": point.y})
+    return replace(result, findings=findings), replace(
+        area,
+        community=moved([area.community])[0],
+        grids=moved(area.grids),
+        estates=moved(area.estates),
+        buildings=moved(area.buildings),
+        lanes=moved(area.lanes),
+        centres=centres,
+    )
 
 
 def _draw(

@@ -4,6 +4,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from geogrid.maps.base import write_site
 from geogrid.maps.coverage import coverage_map
 from geogrid.services.coverage import CheckOptions, CoverageResult, run_check
@@ -138,3 +140,23 @@ def test_measures_from_the_database_are_text(sample_db: Bind, tmp_path: Path) ->
     assert "<img src=x" not in page
     assert "${alert" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;&#96;&#36;{alert(2)}&#96;" in page
+
+
+def test_coverage_map_on_gcj02_tiles_moves_findings_with_the_grids(
+    sample_db: Bind,
+) -> None:
+    from geogrid.maps.tiles import base_map
+    from geogrid.spatial.crs import wgs84_to_gcj02
+
+    area = public_map_data(sample_db, COMMUNITY)
+    result = run_check(sample_db, CheckOptions(), community=COMMUNITY, store=False)
+    page = coverage_map(result, area, tiles=base_map("amap")).get_root().render()
+
+    minx, miny = area.community.geometry.bounds[:2]
+    shifted = base_map("amap").shift(area.community.geometry).bounds[0]
+    assert "autonavi.com" in page
+    assert str(round(shifted, 6)) in page  # the frame sits on the 高德 streets…
+    assert str(round(minx, 6)) not in page
+    assert shifted - minx == pytest.approx(
+        float(wgs84_to_gcj02(minx, miny)[0]) - minx, abs=1e-5
+    )

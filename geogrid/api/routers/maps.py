@@ -70,7 +70,11 @@ def coverage_page(
     """The stored coverage report of one community, drawn (run ``geogrid check`` first)."""
     bind = request.app.state.lookup.bind
     result = current_report(bind, request.app.state.check_options, community=code)
-    page = coverage_map(result, public_map_data(bind, code, caller=caller))
+    page = coverage_map(
+        result,
+        public_map_data(bind, code, caller=caller),
+        tiles=request.app.state.tiles,
+    )
     return HTMLResponse(page.get_root().render())
 
 
