@@ -6,6 +6,7 @@ public, and a person's phone only where that person agreed to publish it
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -24,6 +25,59 @@ class Role(StrEnum):
     def is_public(self) -> bool:
         """True for callers without a login."""
         return self is Role.PUBLIC
+
+    def view_of(self, code: str | None) -> "Role":
+        """The role that applies to data under ``code``: a bare role sees every area alike."""
+        return self
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A logged-in (or anonymous) caller (调用者): a role, a name and, for staff, a street.
+
+    Staff see contacts and residents' addresses of their own street (街道)
+    only; anywhere else they see what the public sees. The street is matched
+    by NBS code prefix (街道 ``620899001000`` holds every code starting
+    ``620899001``), so data with free, non-NBS codes stays public to staff:
+    the scope fails closed.
+
+    Examples:
+        >>> staff = Caller(Role.STAFF, "li", street="620899001000")
+        >>> staff.view_of("620899001001-B0003"), staff.view_of("620899002001001")
+        (<Role.STAFF: 'staff'>, <Role.PUBLIC: 'public'>)
+        >>> Caller(Role.ADMIN, "root").view_of("anything")
+        <Role.ADMIN: 'admin'>
+    """
+
+    role: Role = Role.PUBLIC
+    username: str = ""
+    street: str = ""
+
+    @property
+    def is_public(self) -> bool:
+        """True for callers without a login."""
+        return self.role.is_public
+
+    def view_of(self, code: str | None) -> Role:
+        """The role this caller holds over data under area ``code``."""
+        if self.role is Role.ADMIN:
+            return Role.ADMIN
+        if self.role is Role.STAFF and code and _in_street(code, self.street):
+            return Role.STAFF
+        return Role.PUBLIC
+
+    def may(self, role: Role) -> bool:
+        """Whether this caller holds ``role`` or a higher one (admin holds all)."""
+        return self.role is Role.ADMIN or self.role is role
+
+
+Viewer = Role | Caller
+"""Who is asking: a bare role (CLI, tests) or a caller with a street scope (web)."""
+
+
+def _in_street(code: str, street: str) -> bool:
+    prefix = street[:9] if len(street) == 12 and street.endswith("000") else ""
+    return bool(prefix) and street.isdigit() and code.startswith(prefix)
 
 
 def contact_card(

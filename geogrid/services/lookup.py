@@ -21,7 +21,7 @@ import pyproj
 import shapely
 from shapely.geometry import shape as geojson_shape
 
-from geogrid.domain.access import Role, contact_card
+from geogrid.domain.access import Role, Viewer, contact_card
 from geogrid.domain.address_index import AddressIndex
 from geogrid.domain.roles import RoleScheme
 from geogrid.errors import InvalidInput
@@ -159,7 +159,7 @@ class LookupService:
         *,
         crs: str = "EPSG:4326",
         as_of: datetime | None = None,
-        caller: Role = Role.PUBLIC,
+        caller: Viewer = Role.PUBLIC,
     ) -> dict[str, Any]:
         """Who covers a point (点位查询), given in any supported CRS."""
         spec = _parse_crs(crs)
@@ -215,7 +215,7 @@ class LookupService:
         text: str,
         *,
         as_of: datetime | None = None,
-        caller: Role = Role.PUBLIC,
+        caller: Viewer = Role.PUBLIC,
         limit: int = 5,
     ) -> dict[str, Any]:
         """Who covers an address typed as text (地址查询), with ranked candidates."""
@@ -231,8 +231,7 @@ class LookupService:
             }
             for c in match.candidates
         ]
-        if caller.is_public:
-            candidates = _public_candidates(snap, candidates)
+        candidates = _visible_candidates(snap, candidates, caller)
         result: dict[str, Any] = {
             "query": text,
             "date": as_of.date().isoformat() if as_of else None,
@@ -249,7 +248,7 @@ class LookupService:
             )
             areas = _areas_of_building(snap, building) if building else {}
             result["chain"] = _chain(snap, areas, building, caller)
-            if best.kind == "address" and not caller.is_public:
+            if best.kind == "address" and not caller.view_of(best.code).is_public:
                 result["address"] = {"code": best.code, "text": best.text}
         return result
 
@@ -264,7 +263,7 @@ class LookupService:
         geometry: dict[str, Any],
         *,
         crs: str = "EPSG:4326",
-        caller: Role = Role.PUBLIC,
+        caller: Viewer = Role.PUBLIC,
     ) -> dict[str, Any]:
         """What lies inside a shape (范围查询): grids, buildings, addresses and households."""
         shape = _parse_shape(geometry, parse_crs(crs))
@@ -302,7 +301,9 @@ class LookupService:
         }
         if not caller.is_public:
             result["addresses"] = [
-                {"code": a.code, "text": a.text} for a in addresses.itertuples()
+                {"code": a.code, "text": a.text}
+                for a in addresses.itertuples()
+                if not caller.view_of(a.code).is_public
             ]
         return result
 
@@ -366,7 +367,7 @@ def _areas_of_building(snap: Snapshot, code: str) -> dict[str, str]:
 
 
 def _chain(
-    snap: Snapshot, areas: dict[str, str], building: str | None, caller: Role
+    snap: Snapshot, areas: dict[str, str], building: str | None, caller: Viewer
 ) -> list[dict[str, Any]]:
     chain = [
         {
@@ -374,7 +375,7 @@ def _chain(
             "level_name": level_name(level),
             "code": code,
             "name": snap.areas[code]["name"],
-            "holders": snap.cards(level, code, caller),
+            "holders": snap.cards(level, code, caller.view_of(code)),
         }
         for level, code in areas.items()
     ]
@@ -382,18 +383,21 @@ def _chain(
         chain.append(
             {"level": "building", "level_name": level_name("building")}
             | _building(snap, building)
-            | {"holders": snap.cards("building", building, caller)}
+            | {"holders": snap.cards("building", building, caller.view_of(building))}
         )
     return chain
 
 
-def _public_candidates(
-    snap: Snapshot, candidates: list[dict[str, Any]]
+def _visible_candidates(
+    snap: Snapshot, candidates: list[dict[str, Any]], caller: Viewer
 ) -> list[dict[str, Any]]:
-    """Residents' addresses never leave the staff side: show their buildings instead."""
+    """Residents' addresses stay on the staff side of their street: others get the building."""
     seen: set[str] = set()
     public = []
     for c in candidates:
+        if not caller.view_of(c["code"]).is_public:
+            public.append(c)
+            continue
         building = (
             c["code"]
             if c["kind"] == "building"
