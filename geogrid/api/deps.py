@@ -1,10 +1,11 @@
-"""Request dependencies (依赖): the lookup service and the caller's role."""
+"""Request dependencies (依赖): the lookup service and who is calling."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from geogrid.domain.access import Role
+from geogrid.domain.access import Caller, Role
 from geogrid.errors import Forbidden
 from geogrid.services.lookup import LookupService
 
@@ -14,26 +15,27 @@ def get_lookup(request: Request) -> LookupService:
     return request.app.state.lookup  # type: ignore[no-any-return]
 
 
-def get_caller() -> Role:
-    """The caller's role.
-
-    Until logins exist every web caller is public: the web service must never
-    hand out private contacts or residents' addresses without one. Staff use
-    the CLI, which runs with the database's own rights.
-    """
-    return Role.PUBLIC
+def get_caller() -> Caller:
+    """The caller: public until logins exist (the auth router replaces this)."""
+    return Caller()
 
 
-def staff_only(what: str) -> object:
-    """A dependency that lets staff and above through and refuses the public (403)."""
+def require(role: Role, what: str) -> Callable[..., Caller]:
+    """A dependency that lets ``role`` (and admins) through and refuses others (403)."""
 
-    def check(caller: Role = Depends(get_caller)) -> Role:  # noqa: B008  # FastAPI's idiom
-        if caller.is_public:
-            raise Forbidden("forbidden", what=what, role="工作人员 staff")
+    def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+        if not caller.may(role):
+            raise Forbidden("forbidden", what=what, role=ROLE_NAMES[role])
         return caller
 
-    return Depends(check)
+    return check
 
+
+ROLE_NAMES = {
+    Role.STAFF: "工作人员 staff",
+    Role.PLANNER: "规划人员 planner",
+    Role.ADMIN: "管理员 admin",
+}
 
 LookupDep = Annotated[LookupService, Depends(get_lookup)]
-CallerDep = Annotated[Role, Depends(get_caller)]
+CallerDep = Annotated[Caller, Depends(get_caller)]

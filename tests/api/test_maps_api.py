@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geogrid.api.deps import get_caller
-from geogrid.domain.access import Role
+from geogrid.domain.access import Caller, Role
 from tests.services.test_lookup import FLOOR_HEAD_PRIVATE_PHONE
 
 ORGANISATION = "城关街道东街社区居委会"  # on staff cards only
@@ -46,7 +46,9 @@ def test_staff_pages_refuse_the_public(client: TestClient, kind: str) -> None:
 
 
 def test_staff_pages_for_a_staff_caller(client: TestClient) -> None:
-    client.app.dependency_overrides[get_caller] = lambda: Role.STAFF  # type: ignore[attr-defined]
+    client.app.dependency_overrides[get_caller] = lambda: Caller(  # type: ignore[attr-defined]
+        Role.STAFF, "li", street="620899001000"
+    )
     try:
         staff = client.get("/maps/staff/620899001001.html")
         coverage = client.get("/maps/coverage/620899001006.html")

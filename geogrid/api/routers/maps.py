@@ -3,12 +3,12 @@
 from importlib import resources
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from geogrid.api.deps import staff_only
-from geogrid.domain.access import Role
+from geogrid.api.deps import require
+from geogrid.domain.access import Caller, Role
 from geogrid.maps.cards import grid_card
 from geogrid.maps.coverage import coverage_map
 from geogrid.maps.public import public_map
@@ -47,11 +47,15 @@ def public_page(request: Request, code: Code) -> HTMLResponse:
 def staff_page(
     request: Request,
     code: Code,
-    caller: Annotated[Role, staff_only("工作人员地图 The staff map")],
+    caller: Annotated[
+        Caller, Depends(require(Role.STAFF, "工作人员地图 The staff map"))
+    ],
 ) -> HTMLResponse:
     """Everything on the public map plus private contacts and households per grid."""
     settings = request.app.state.settings
-    data = public_map_data(request.app.state.lookup.bind, code, caller=caller)
+    data = public_map_data(
+        request.app.state.lookup.bind, code, caller=caller.view_of(code)
+    )
     band = (settings.grid_households_min, settings.grid_households_max)
     page = staff_map(data, band=band, tiles=request.app.state.tiles)
     return HTMLResponse(page.get_root().render())
@@ -65,14 +69,16 @@ def staff_page(
 def coverage_page(
     request: Request,
     code: Code,
-    caller: Annotated[Role, staff_only("覆盖检查图 The coverage map")],
+    caller: Annotated[
+        Caller, Depends(require(Role.STAFF, "覆盖检查图 The coverage map"))
+    ],
 ) -> HTMLResponse:
     """The stored coverage report of one community, drawn (run ``geogrid check`` first)."""
     bind = request.app.state.lookup.bind
     result = current_report(bind, request.app.state.check_options, community=code)
     page = coverage_map(
         result,
-        public_map_data(bind, code, caller=caller),
+        public_map_data(bind, code, caller=caller.view_of(code)),
         tiles=request.app.state.tiles,
     )
     return HTMLResponse(page.get_root().render())
