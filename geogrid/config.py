@@ -79,6 +79,16 @@ class Settings(BaseSettings):
     static site (a phone scanning the code needs the full address).
     """
 
+    token_ttl_minutes: int = 720
+    """How long a login's bearer token lasts (API keys last until revoked)."""
+
+    max_body_bytes: int = 1_000_000
+    """The largest request body the API accepts (bytes); a larger one is refused with 413.
+
+    A street's worth of polygon or a batch of people fits in well under 1 MB;
+    the limit keeps one careless upload from holding a worker and its memory.
+    """
+
     host: str = "127.0.0.1"
     """Where ``geogrid serve`` listens."""
 

@@ -30,10 +30,38 @@ class InvalidInput(GeogridError):
     code = "value_invalid"
 
 
+class BadParameter(InvalidInput):
+    """A request parameter a web standard refuses outright (请求参数无效): unknown or malformed.
+
+    OGC API - Features wants these refused as bad requests (its requirements
+    /req/core/query-param-unknown and -invalid), not as unusable input.
+    """
+
+    code = "parameter_value_invalid"
+
+
 class NotFound(GeogridError):
     """A code or name that names nothing stored (不存在)."""
 
     code = "area_not_found"
+
+
+class Unauthorized(GeogridError):
+    """No valid login (未登录或凭据无效): a wrong password, or an unknown or expired token."""
+
+    code = "login_failed"
+
+
+class Conflict(GeogridError):
+    """A write based on a stale version (版本冲突): someone changed the record first."""
+
+    code = "version_conflict"
+
+
+class PreconditionRequired(GeogridError):
+    """A write without the version it is based on (缺少 If-Match)."""
+
+    code = "precondition_required"
 
 
 class Forbidden(GeogridError):

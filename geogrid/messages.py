@@ -116,6 +116,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Reaches {outside_m2} m² ({outside_pct}%) outside its parent {parent_code} (tolerance {tolerance_m} m)",
     ),
     "area_not_found": ("找不到区域 {code}", "Area {code} not found"),
+    "building_not_found": ("找不到楼栋 {code}", "Building {code} not found"),
+    "lane_not_found": ("找不到弄巷 {code}", "Lane {code} not found"),
+    "centre_not_found": ("找不到服务中心 {code}", "Service centre {code} not found"),
+    "address_code_not_found": (
+        "找不到地址 {code}（或不在您所在的街道）",
+        "Address {code} not found (or not in your street)",
+    ),
+    "login_failed": ("用户名或密码错误", "Wrong username or password"),
+    "token_invalid": (
+        "登录凭据无效或已过期，请重新登录",
+        "The token or API key is invalid or has expired: log in again",
+    ),
+    "password_too_short": (
+        "密码至少需要 {n} 个字符",
+        "A password needs at least {n} characters",
+    ),
+    "person_exists": ("人员编码 {code} 已存在", "Person code {code} already exists"),
+    "person_not_found": ("找不到人员 {code}", "Person {code} not found"),
+    "assignment_not_found": ("找不到任职记录 {id}", "Assignment {id} not found"),
+    "user_exists": ("用户 {username} 已存在", "User {username} already exists"),
+    "user_not_found": ("找不到用户 {username}", "User {username} not found"),
+    "staff_street_missing": (
+        "工作人员 {username} 需要指定所属街道编码（--street，12 位国家统计局编码）",
+        "Staff user {username} needs the code of their street (--street, 12-digit NBS code)",
+    ),
+    "version_conflict": (
+        "{what} 已被他人修改（当前版本 {current}，您提交的是 {given}），请刷新后重试",
+        "{what} was changed by someone else (now version {current}, you sent {given}): reload and retry",
+    ),
+    "precondition_required": (
+        "修改 {what} 需要 If-Match 请求头（先 GET 取得 ETag）",
+        "Changing {what} needs an If-Match header (GET it first for its ETag)",
+    ),
     "forbidden": (
         "{what}仅限{role}查看，请先登录",
         "{what} is for {role} only: log in first",
@@ -133,6 +166,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Give coordinates (lon and lat, or --point) or an address text",
     ),
     "geojson_invalid": ("GeoJSON 无效：{reason}", "Invalid GeoJSON: {reason}"),
+    "ring_not_closed": (
+        "多边形的环未闭合：首尾两个坐标必须相同（RFC 7946）",
+        "A polygon ring is not closed: its first and last positions must be the same (RFC 7946)",
+    ),
+    # OGC API - Features
+    "collection_not_found": (
+        "找不到要素集合 {collection}（可用：{available}）",
+        "No feature collection {collection} (available: {available})",
+    ),
+    "feature_not_found": (
+        "要素集合 {collection} 中没有要素 {feature}",
+        "No feature {feature} in collection {collection}",
+    ),
+    "parameter_unknown": (
+        "不支持的查询参数：{parameter}（可用：{allowed}）",
+        "Unknown query parameter: {parameter} (allowed: {allowed})",
+    ),
+    "parameter_value_invalid": (
+        "参数 {parameter} 的值无效：{value}（应为 {expected}）",
+        "Invalid value for {parameter}: {value} (expected {expected})",
+    ),
+    "datetime_unsupported": (
+        "要素集合 {collection} 没有历史版本，不能按 datetime 筛选（仅区域集合可以）",
+        "Collection {collection} keeps no generations; datetime filters area collections only",
+    ),
     "shape_too_large": (
         "范围过大：{area_km2} 平方公里（最多 {limit_km2} 平方公里）",
         "Shape too large: {area_km2} km² (at most {limit_km2} km²)",
@@ -184,6 +242,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Unknown layer: {layer} (allowed: {allowed})",
     ),
     "export_done": ("已导出 {n} 条{layer}到 {path}", "Exported {n} {layer} to {path}"),
+    # web requests (API 请求)
+    "parameter_invalid": ("参数无效：{names}", "Invalid parameter: {names}"),
+    "payload_too_large": (
+        "请求体过大：上限 {limit} 字节（约 {limit_mb} MB），请缩小范围或分批提交",
+        "Request body too large: the limit is {limit} bytes (about {limit_mb} MB); send less or split it",
+    ),
+    "route_not_found": (
+        "没有这个地址：{path}（接口列表见 /docs）",
+        "Nothing at {path} (see /docs for the endpoints)",
+    ),
+    "method_not_allowed": (
+        "{path} 不支持 {method} 请求（可用：{allowed}）",
+        "{method} is not allowed on {path} (allowed: {allowed})",
+    ),
+    "http_error": (
+        "请求无法处理（HTTP {status}）：{reason}",
+        "The request cannot be handled (HTTP {status}): {reason}",
+    ),
+    "internal_error": (
+        "服务器内部错误，已记录日志；请稍后重试或联系管理员",
+        "Internal server error, logged; try again later or contact the administrator",
+    ),
     # storage
     "database_unavailable": (
         "无法连接数据库 {url}：{reason}",

@@ -4,9 +4,11 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from geogrid.domain.access import Caller, Role
 from geogrid.errors import Forbidden
+from geogrid.services.accounts import caller_for
 from geogrid.services.lookup import LookupService
 
 
@@ -15,9 +17,24 @@ def get_lookup(request: Request) -> LookupService:
     return request.app.state.lookup  # type: ignore[no-any-return]
 
 
-def get_caller() -> Caller:
-    """The caller: public until logins exist (the auth router replaces this)."""
-    return Caller()
+BEARER = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def get_caller(
+    request: Request,
+    token: Annotated[str | None, Depends(BEARER)],
+    key: Annotated[str | None, Depends(API_KEY)],
+) -> Caller:
+    """Who is calling: a bearer token (login) or an API key, else the public.
+
+    A credential that is given but wrong is refused (401) rather than treated
+    as public, so a script with an expired key notices.
+    """
+    credential = token or key
+    if not credential:
+        return Caller()
+    return caller_for(request.app.state.lookup.bind, credential)
 
 
 def require(role: Role, what: str) -> Callable[..., Caller]:

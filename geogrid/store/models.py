@@ -172,6 +172,8 @@ class Person(Base):
     employment: Mapped[str] = mapped_column(String(20), default="")
     visibility: Mapped[dict[str, Any]] = mapped_column(default=dict)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Bumped by every edit; the API's ETag, so a stale write is refused."""
 
 
 class Assignment(Base):
@@ -189,6 +191,8 @@ class Assignment(Base):
     valid_from: Mapped[datetime] = mapped_column(DateTime)
     valid_to: Mapped[datetime | None] = mapped_column(DateTime)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Bumped by every edit; the API's ETag."""
 
 
 class CoverageReport(Base):
@@ -243,6 +247,49 @@ class FindingException(Base):
     accepted_by: Mapped[str] = mapped_column(String(100))
     geom_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class User(Base):
+    """A login (用户): staff, planner or admin; staff serve one street (街道)."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    street_code: Mapped[str] = mapped_column(String(40), default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ApiToken(Base):
+    """A bearer token from a login, or an API key for scripts; only its hash is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "session" or "key"
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class AuditEntry(Base):
+    """Who changed what and when (审计日志), with the record before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(100), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 def text_limits(model: type[Base]) -> dict[str, int]:

@@ -76,8 +76,11 @@ def upsert_persons(
     new = [p for p in persons if p["code"] not in existing]
     for p in persons:
         if p["code"] in existing:
-            for key, value in p.items():
-                setattr(existing[p["code"]], key, value)
+            person = existing[p["code"]]
+            if any(getattr(person, key) != value for key, value in p.items()):
+                for key, value in p.items():
+                    setattr(person, key, value)
+                person.version += 1  # the API's ETag moves with an import too
     if new:
         session.execute(insert(Person), new)
     session.flush()
@@ -153,3 +156,104 @@ def count_people(session: Session) -> tuple[int, int]:
         or 0
     )
     return int(persons), int(assignments)
+
+
+PERSON_COLUMNS = (
+    "code",
+    "name",
+    "phone",
+    "organisation",
+    "is_party_member",
+    "employment",
+    "visibility",
+    "version",
+)
+ASSIGNMENT_COLUMNS = (
+    "id",
+    "scheme",
+    "role",
+    "target_level",
+    "target_code",
+    "valid_from",
+    "valid_to",
+    "version",
+)
+
+
+def person_record(session: Session, code: str) -> dict[str, Any] | None:
+    """One person as a plain dict, with their current assignments, or None."""
+    person = session.scalar(select(Person).where(Person.code == code))
+    if person is None:
+        return None
+    record = {c: getattr(person, c) for c in PERSON_COLUMNS}
+    record["assignments"] = [
+        assignment_record(a) | {"person_code": code}
+        for a in current_assignments(session, [person.id])
+    ]
+    return record
+
+
+def assignment_record(assignment: Assignment) -> dict[str, Any]:
+    """One assignment as a plain dict."""
+    return {c: getattr(assignment, c) for c in ASSIGNMENT_COLUMNS}
+
+
+def find_persons(
+    session: Session, *, q: str | None, limit: int, offset: int
+) -> list[str]:
+    """Codes of persons whose code or name contains ``q``, in code order."""
+    stmt = select(Person.code).order_by(Person.code).limit(limit).offset(offset)
+    if q:
+        stmt = stmt.where(Person.code.contains(q) | Person.name.contains(q))
+    return list(session.scalars(stmt))
+
+
+def update_person(
+    session: Session, code: str, version: int, values: dict[str, Any]
+) -> bool:
+    """Change a person if still at ``version`` (one atomic UPDATE); False when stale."""
+    result = session.execute(
+        update(Person)
+        .where(Person.code == code, Person.version == version)
+        .values(**values, version=version + 1)
+    )
+    return bool(result.rowcount)
+
+
+def assignment_by_id(session: Session, assignment_id: int) -> Assignment | None:
+    """One assignment row, or None."""
+    return session.get(Assignment, assignment_id)
+
+
+def person_code_of(session: Session, person_id: int) -> str:
+    """The code of a person row."""
+    return str(session.scalar(select(Person.code).where(Person.id == person_id)))
+
+
+def person_id_of(session: Session, code: str) -> int | None:
+    """The row id of a person code, or None."""
+    return session.scalar(select(Person.id).where(Person.code == code))
+
+
+def end_assignment(
+    session: Session, assignment_id: int, version: int, at: datetime
+) -> bool:
+    """End an assignment if still current and at ``version``; False when stale."""
+    result = session.execute(
+        update(Assignment)
+        .where(
+            Assignment.id == assignment_id,
+            Assignment.version == version,
+            Assignment.valid_to.is_(None),
+        )
+        .values(valid_to=at, version=version + 1)
+    )
+    return bool(result.rowcount)
+
+
+def add_assignment(session: Session, values: dict[str, Any]) -> Assignment:
+    """Insert one assignment and return it with its id."""
+    assignment = Assignment(**values, version=1)
+    session.add(assignment)
+    session.flush()
+    return assignment

@@ -1,0 +1,100 @@
+"""``/auth``, ``/users`` and ``/audit``: logins, who am I, accounts and the audit log."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
+
+from geogrid.api.deps import CallerDep, require
+from geogrid.domain.access import Caller, Role
+from geogrid.services import accounts
+from geogrid.services.roster import audit_log
+
+router = APIRouter(tags=["auth 登录与权限"])
+
+AdminDep = Annotated[
+    Caller, Depends(require(Role.ADMIN, "账号与审计 Accounts and audit"))
+]
+
+
+class TokenOut(BaseModel):
+    """An OAuth2 bearer token."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class NewUser(BaseModel):
+    """A login to create (admins only)."""
+
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=accounts.MIN_PASSWORD, max_length=200)
+    role: Role
+    street: str = Field("", max_length=40, description="工作人员所属街道编码")
+
+
+@router.post("/auth/token", summary="登录取得令牌 / log in (OAuth2 password flow)")
+def token(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenOut:
+    """Exchange a username and password for a bearer token."""
+    issued = accounts.login(
+        request.app.state.lookup.bind,
+        form.username,
+        form.password,
+        ttl_minutes=request.app.state.settings.token_ttl_minutes,
+    )
+    return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in)
+
+
+@router.get("/auth/me", summary="当前身份 / who am I")
+def me(caller: CallerDep) -> dict[str, str]:
+    """The caller's role, name and street (public when not logged in)."""
+    return {
+        "role": caller.role.value,
+        "username": caller.username,
+        "street": caller.street,
+    }
+
+
+@router.get("/users", summary="账号列表（管理员）/ logins (admins)")
+def list_users(request: Request, _admin: AdminDep) -> list[dict[str, Any]]:
+    """Every login without its password hash."""
+    return accounts.users(request.app.state.lookup.bind)
+
+
+@router.post(
+    "/users", status_code=201, summary="新建账号（管理员）/ create a login (admins)"
+)
+def create_user(request: Request, body: NewUser, _admin: AdminDep) -> dict[str, str]:
+    """Create a staff, planner or admin login."""
+    caller = accounts.add_user(
+        request.app.state.lookup.bind,
+        body.username,
+        body.password,
+        body.role.value,
+        street=body.street,
+    )
+    return {
+        "username": caller.username,
+        "role": caller.role.value,
+        "street": caller.street,
+    }
+
+
+@router.get("/audit", summary="审计日志（管理员）/ the audit log (admins)")
+def audit(
+    request: Request,
+    _admin: AdminDep,
+    target: Annotated[
+        str | None, Query(max_length=100, description="如 person:P00001")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """Who changed what and when, newest first."""
+    return audit_log(
+        request.app.state.lookup.bind, target=target, limit=limit, offset=offset
+    )

@@ -1,0 +1,98 @@
+"""Account commands (账号): create logins, issue API keys, revoke them."""
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from geogrid.cli import _database, _fail, app, console
+from geogrid.config import get_settings
+from geogrid.errors import GeogridError
+
+users_app = typer.Typer(
+    help="账号与 API 密钥 (logins and API keys)", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add_cmd(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    role: Annotated[str, typer.Option("--role", help="staff、planner 或 admin")],
+    street: Annotated[
+        str, typer.Option("--street", help="工作人员所属街道编码（staff 必填）")
+    ] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="从标准输入读取密码（脚本用）")
+    ] = False,
+) -> None:
+    """新建账号 / create a login; the password is asked for, never given on the command line."""
+    from geogrid.services.accounts import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt(
+            "密码 password", hide_input=True, confirmation_prompt=True
+        )
+    try:
+        with _database(get_settings()) as engine:
+            caller = add_user(engine, username, password, role, street=street)
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(
+        f"已创建 created: {caller.username} ({caller.role.value} {caller.street})"
+    )
+
+
+@users_app.command("list")
+def users_list_cmd() -> None:
+    """列出账号 / list logins."""
+    from geogrid.services.accounts import users
+
+    try:
+        with _database(get_settings()) as engine:
+            rows = users(engine)
+    except GeogridError as exc:
+        _fail(exc)
+    table = Table(
+        "用户 user", "角色 role", "街道 street", "启用 active", "创建 created"
+    )
+    for row in rows:
+        table.add_row(
+            *(
+                str(row[k])
+                for k in ("username", "role", "street", "is_active", "created_at")
+            )
+        )
+    console.print(table)
+
+
+@users_app.command("key")
+def users_key_cmd(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    name: Annotated[str, typer.Option("--name", help="密钥用途，如 nightly-sync")] = "",
+) -> None:
+    """为脚本生成 API 密钥（只显示一次）/ issue an API key for scripts (shown once)."""
+    from geogrid.services.accounts import create_api_key
+
+    try:
+        with _database(get_settings()) as engine:
+            key = create_api_key(engine, username, name=name)
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(key)
+
+
+@users_app.command("revoke")
+def users_revoke_cmd(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """吊销该用户的全部令牌和密钥 / revoke every token and key of a user."""
+    from geogrid.services.accounts import revoke
+
+    try:
+        with _database(get_settings()) as engine:
+            count = revoke(engine, username)
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(f"已吊销 revoked: {count}")

@@ -1,0 +1,127 @@
+"""Repository of logins, tokens and the audit log (账号、令牌、审计)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from geogrid.store.batches import utcnow
+from geogrid.store.models import ApiToken, AuditEntry, User
+
+
+def user_by_name(session: Session, username: str) -> User | None:
+    """The user called ``username``, active or not."""
+    return session.scalar(select(User).where(User.username == username))
+
+
+def add_user(
+    session: Session, username: str, password_hash: str, role: str, street: str
+) -> User:
+    """Store a new user."""
+    user = User(
+        username=username,
+        password_hash=password_hash,
+        role=role,
+        street_code=street,
+        is_active=True,
+        created_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by name."""
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def add_token(
+    session: Session,
+    user_id: int,
+    token_hash: str,
+    *,
+    kind: str,
+    name: str = "",
+    expires_at: datetime | None = None,
+) -> None:
+    """Store a token's hash (never the token itself)."""
+    session.add(
+        ApiToken(
+            user_id=user_id,
+            kind=kind,
+            name=name,
+            token_hash=token_hash,
+            created_at=utcnow(),
+            expires_at=expires_at,
+            revoked=False,
+        )
+    )
+
+
+def token_owner(session: Session, token_hash: str, now: datetime) -> User | None:
+    """The active user holding a valid, unrevoked token with this hash."""
+    return session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == token_hash,
+            ApiToken.revoked.is_(False),
+            (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now),
+            User.is_active.is_(True),
+        )
+    )
+
+
+def revoke_tokens(session: Session, user_id: int, *, kind: str | None = None) -> int:
+    """Revoke a user's tokens (of one kind, or all); returns how many."""
+    stmt = update(ApiToken).where(
+        ApiToken.user_id == user_id, ApiToken.revoked.is_(False)
+    )
+    if kind is not None:
+        stmt = stmt.where(ApiToken.kind == kind)
+    return session.execute(stmt.values(revoked=True)).rowcount or 0
+
+
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    target: str,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Record one change in the audit log, in the same transaction as the change."""
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def audit_entries(
+    session: Session, *, target: str | None = None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Audit entries, newest first, optionally for one target."""
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+    if target is not None:
+        stmt = stmt.where(AuditEntry.target == target)
+    return [
+        {
+            "id": e.id,
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "target": e.target,
+            "before": e.before,
+            "after": e.after,
+        }
+        for e in session.scalars(stmt)
+    ]
