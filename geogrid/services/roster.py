@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from geogrid.domain.access import Caller, Role
+from geogrid.domain.roles import load_preset, preset_names, scheme_from_mapping
 from geogrid.errors import (
     Conflict,
     Forbidden,
@@ -298,6 +299,97 @@ def change_assignment(
         connection = session.connection()
         end_assignment(connection, caller, assignment_id, version)
         return add_assignment(connection, caller, values)
+
+
+def list_assignments(
+    bind: Bind,
+    caller: Caller,
+    *,
+    target_code: str | None = None,
+    person_code: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Current assignments the caller may see, by target or person."""
+    with session_scope(bind) as session:
+        table = people_store.people_table(session)
+    table = table[table["target_code"].notna()]
+    if target_code:
+        table = table[table["target_code"] == target_code]
+    if person_code:
+        table = table[table["person_code"] == person_code]
+    rows = [
+        r
+        for r in table.to_dict("records")
+        if not caller.view_of(r["target_code"]).is_public
+    ]
+    keys = ("person_code", "name", "scheme", "role", "target_level", "target_code")
+    return {
+        "number_matched": len(rows),
+        "items": [
+            _plain({k: r[k] for k in keys} | {"valid_from": r["valid_from"]})
+            for r in rows[offset : offset + limit]
+        ],
+    }
+
+
+def schemes(bind: Bind) -> list[dict[str, Any]]:
+    """Stored role schemes (and the presets), marking the active one."""
+    stored = stored_names(bind)
+    names = {name for name, _ in stored}
+    listed = [{"name": n, "active": a, "stored": True} for n, a in stored]
+    return listed + [
+        {"name": n, "active": False, "stored": False}
+        for n in preset_names()
+        if n not in names
+    ]
+
+
+def scheme(bind: Bind, name: str) -> dict[str, Any]:
+    """One scheme's definition (public: titles and duties are what a 公示牌 posts).
+
+    Raises:
+        NotFound: neither stored nor a preset.
+    """
+    with session_scope(bind) as session:
+        data = people_store.stored_scheme(session, name)
+    if data is not None:
+        return scheme_from_mapping(data, source="database").model_dump(mode="json")
+    if name in preset_names():
+        return load_preset(name).model_dump(mode="json")
+    raise NotFound(
+        "scheme_not_found",
+        name=name,
+        available="、".join([n for n, _ in stored_names(bind)] + preset_names()),
+    )
+
+
+def stored_names(bind: Bind) -> list[tuple[str, bool]]:
+    """Names of stored schemes with their active flag."""
+    with session_scope(bind) as session:
+        return people_store.scheme_names(session)
+
+
+def put_scheme(
+    bind: Bind, caller: Caller, definition: dict[str, Any], *, activate: bool
+) -> dict[str, Any]:
+    """Store a scheme from its definition (admins), audited.
+
+    Raises:
+        InvalidInput: an invalid scheme (``scheme_invalid`` names the problem).
+    """
+    parsed = scheme_from_mapping(definition, source="API")
+    with session_scope(bind) as session:
+        before = people_store.stored_scheme(session, parsed.name)
+        people_store.save_scheme(
+            session, parsed.name, parsed.model_dump(mode="json"), activate=activate
+        )
+        account_store.audit(
+            session, caller.username, "scheme.put", f"scheme:{parsed.name}",
+            before=before, after=parsed.model_dump(mode="json") | {"activated": activate},
+        )  # fmt: skip
+        record_batch(session, "scheme", parsed.name)
+    return parsed.model_dump(mode="json")
 
 
 def audit_log(

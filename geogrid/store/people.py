@@ -42,6 +42,14 @@ def active_scheme(session: Session) -> dict[str, Any] | None:
     )
 
 
+def scheme_names(session: Session) -> list[tuple[str, bool]]:
+    """Stored schemes as (name, is_active), by name."""
+    rows = session.execute(
+        select(RoleSchemeRow.name, RoleSchemeRow.is_active).order_by(RoleSchemeRow.name)
+    )
+    return [(name, bool(active)) for name, active in rows]
+
+
 def stored_scheme(session: Session, name: str) -> dict[str, Any] | None:
     """A stored scheme's definition by name."""
     return session.scalar(

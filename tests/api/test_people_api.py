@@ -205,3 +205,36 @@ def test_an_edit_reaches_the_public_lookup_at_once(api: TestClient) -> None:
 
     assert grid_head_phone(before) == "13800009756"
     assert grid_head_phone(after) == "138****9756"
+
+
+def test_schemes_are_public_and_only_admins_store_them(api: TestClient) -> None:
+    from geogrid.domain.roles import load_preset
+
+    admin = _login(api, "admin", "admin-pass")
+    staff = _login(api, "li", "staff-pass")
+    names = {s["name"] for s in api.get("/schemes").json()}
+    one = api.get("/schemes/三长")
+    definition = load_preset("三长").model_dump(mode="json") | {"name": "浦城三长"}
+
+    refused = api.put("/schemes", json=definition, headers=staff)
+    stored = api.put("/schemes", json=definition, headers=admin)
+    broken = api.put("/schemes", json={"name": "坏方案", "roles": "x"}, headers=admin)
+
+    assert {"三长三员一民警", "三长", "五级网格"} <= names
+    assert [r["title"] for r in one.json()["roles"]][:1] == ["片区长"]
+    assert api.get("/schemes/没有这个").status_code == 404
+    assert refused.status_code == 403
+    assert stored.status_code == 200
+    assert broken.status_code == 422
+    active = [s for s in api.get("/schemes").json() if s["active"]]
+    assert [s["name"] for s in active] == ["浦城三长"]
+
+
+def test_assignments_list_by_target(api: TestClient) -> None:
+    staff = _login(api, "li", "staff-pass")
+
+    page = api.get("/assignments", params={"target_code": GRID}, headers=staff).json()
+
+    roles = {a["role"] for a in page["items"]}
+    assert {"grid_head", "grid_worker", "police"} <= roles
+    assert api.get("/assignments").status_code == 403

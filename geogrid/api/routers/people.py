@@ -7,7 +7,7 @@ Reads send an ETag; every change needs If-Match with it, and a stale one gets
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from geogrid.api.deps import require
@@ -199,3 +199,51 @@ def end_assignment(
         response,
         roster.end_assignment(_bind(request), caller, assignment_id, version),
     )
+
+
+@router.get("/assignments", summary="任职列表 / assignments of the caller's street")
+def list_assignments(
+    request: Request,
+    caller: StaffDep,
+    target_code: Annotated[str | None, Query(max_length=60)] = None,
+    person_code: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Current assignments in the caller's street, by target or person."""
+    return roster.list_assignments(
+        _bind(request),
+        caller,
+        target_code=target_code,
+        person_code=person_code,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/schemes", summary="角色方案 / role schemes")
+def list_schemes(request: Request) -> list[dict[str, Any]]:
+    """Stored schemes and presets; which one is active."""
+    return roster.schemes(_bind(request))
+
+
+@router.get("/schemes/{name}", summary="角色方案定义 / one role scheme")
+def get_scheme(
+    request: Request, name: Annotated[str, Path(max_length=100)]
+) -> dict[str, Any]:
+    """A scheme's roles, titles, duties and what each posts (public)."""
+    return roster.scheme(_bind(request), name)
+
+
+@router.put("/schemes", summary="保存角色方案（管理员）/ store a scheme (admins)")
+def put_scheme(
+    request: Request,
+    caller: Annotated[Caller, Depends(require(Role.ADMIN, "角色方案 Role schemes"))],
+    definition: Annotated[dict[str, Any], Body(description="角色方案（与 YAML 同构）")],
+    *,
+    activate: Annotated[bool, Query()] = True,
+) -> dict[str, Any]:
+    """Store (or replace) a scheme and, by default, make it the active one."""
+    stored = roster.put_scheme(_bind(request), caller, definition, activate=activate)
+    request.app.state.lookup.data_changed()
+    return stored
