@@ -144,10 +144,14 @@ def map_payload(
                 b.geometry,
                 code=b.code,
                 name=b.name,
-                estate=b.estate,
-                doors=b.doors,
-                note="" if b.households is None else f"{b.households} 户",
                 cards=cards(b),
+                # Left out when empty or the same as the name: most buildings are
+                # named by their door (东大街1号), and thousands of them add up.
+                **_present(
+                    estate=b.estate,
+                    doors=[d for d in b.doors if d != b.name],
+                    note="" if b.households is None else f"{b.households} 户",
+                ),
             )
             for b in data.buildings
         ],
@@ -165,6 +169,11 @@ def map_payload(
             for c in data.centres
         ],
     }
+
+
+def _present(**values: Any) -> dict[str, Any]:
+    """Only the values that are not empty."""
+    return {k: v for k, v in values.items() if v}
 
 
 def script_json(value: Any) -> str:

@@ -59,7 +59,9 @@
   function polygons(data, features, group, style, kindLabel, onEach) {
     features.forEach(function (f) {
       var layer = L.geoJSON(f, {style: style(f.properties)});
-      layer.bindPopup(card(data, f.properties, kindLabel), {maxWidth: 340});
+      /* Built when opened: building hundreds of cards up front cost more
+       * CPU and DOM than the whole map. */
+      layer.bindPopup(function () { return card(data, f.properties, kindLabel); }, {maxWidth: 340});
       byCode[f.properties.code] = layer;
       if (onEach) onEach(f, layer);
       layer.addTo(group);
@@ -196,7 +198,7 @@
     });
     data.lanes.forEach(function (f) {
       var layer = L.geoJSON(f, {style: {color: "#8c564b", weight: 4, className: "geogrid-lane"}});
-      layer.bindPopup(card(data, f.properties, "弄巷"), {maxWidth: 340});
+      layer.bindPopup(function () { return card(data, f.properties, "弄巷"); }, {maxWidth: 340});
       layer.bindTooltip(el("span", null, f.properties.name), {sticky: true});
       byCode[f.properties.code] = layer;
       addSearch(f.properties.name, "弄巷", layer);
