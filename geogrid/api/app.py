@@ -7,7 +7,16 @@ from fastapi import FastAPI
 
 from geogrid import __version__
 from geogrid.api.errors import install_error_handlers
-from geogrid.api.routers import coverage, lookup, maps
+from geogrid.api.routers import (
+    addresses,
+    areas,
+    buildings,
+    centres,
+    coverage,
+    lanes,
+    lookup,
+    maps,
+)
 from geogrid.config import Settings, get_settings
 from geogrid.maps.tiles import base_map
 from geogrid.services.coverage import check_options
@@ -47,6 +56,11 @@ def create_app(
     app.include_router(lookup.router)
     app.include_router(coverage.router)
     app.include_router(maps.router)
+    app.include_router(areas.router)
+    app.include_router(buildings.router)
+    app.include_router(lanes.router)
+    app.include_router(centres.router)
+    app.include_router(addresses.router)
     for kind in ("public", "staff", "coverage"):  # pages refer to static/ beside them
         app.mount(f"/maps/{kind}/static", maps.ASSETS, name=f"{kind}-map-assets")
     return app

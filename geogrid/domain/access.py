@@ -66,6 +66,25 @@ class Caller:
             return Role.STAFF
         return Role.PUBLIC
 
+    @property
+    def private_prefix(self) -> str | None:
+        """Codes this caller sees in private, as a prefix a query can use.
+
+        The same rule as :meth:`view_of`: "" for everything (admin), the
+        street's code prefix for staff, None for nothing.
+
+        Examples:
+            >>> Caller(Role.STAFF, "li", street="620899001000").private_prefix
+            '620899001'
+            >>> Caller(Role.STAFF, "li", street="TW-1").private_prefix is None
+            True
+        """
+        if self.role is Role.ADMIN:
+            return ""
+        if self.role is Role.STAFF:
+            return _street_prefix(self.street) or None
+        return None
+
     def may(self, role: Role) -> bool:
         """Whether this caller holds ``role`` or a higher one (admin holds all)."""
         return self.role is Role.ADMIN or self.role is role
@@ -75,9 +94,14 @@ Viewer = Role | Caller
 """Who is asking: a bare role (CLI, tests) or a caller with a street scope (web)."""
 
 
+def _street_prefix(street: str) -> str:
+    is_street = len(street) == 12 and street.endswith("000") and street.isdigit()
+    return street[:9] if is_street else ""
+
+
 def _in_street(code: str, street: str) -> bool:
-    prefix = street[:9] if len(street) == 12 and street.endswith("000") else ""
-    return bool(prefix) and street.isdigit() and code.startswith(prefix)
+    prefix = _street_prefix(street)
+    return bool(prefix) and code.startswith(prefix)
 
 
 def contact_card(

@@ -46,7 +46,7 @@ def buildings_frame(
     if codes is not None:
         stmt = stmt.where(Building.code.in_(list(codes)))
     if bbox is not None:
-        stmt = stmt.where(_in_bbox(session, Building, bbox))
+        stmt = stmt.where(in_bbox(session, Building, bbox))
     return read_frame(session, stmt)
 
 
@@ -65,7 +65,7 @@ def addresses_frame(
     ).order_by(Address.code)
     conditions = []
     if bbox is not None:
-        conditions.append(_in_bbox(session, Address, bbox))
+        conditions.append(in_bbox(session, Address, bbox))
     if building_codes is not None:
         conditions.append(Address.building_code.in_(list(building_codes)))
     if conditions:
@@ -73,7 +73,7 @@ def addresses_frame(
     return read_frame(session, stmt)
 
 
-def _in_bbox(session: Session, model: Any, bbox: tuple[float, ...]) -> Any:
+def in_bbox(session: Session, model: Any, bbox: tuple[float, ...]) -> Any:
     """Rows whose geometry's bounding box meets ``bbox``, through the spatial index.
 
     SpatiaLite does not use its R-tree unless asked through the SpatialIndex
