@@ -132,6 +132,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "密码至少需要 {n} 个字符",
         "A password needs at least {n} characters",
     ),
+    "plan_not_found": ("找不到规划草案 {id}", "Plan {id} not found"),
+    "plan_not_draft": (
+        "规划 {id} 已{status}，不能再修改",
+        "Plan {id} is {status} and can no longer change",
+    ),
+    "plan_grid_unknown": ("草案中没有网格 {code}", "The draft has no grid {code}"),
+    "plan_code_taken": ("网格编码 {code} 在草案中已被使用", "Grid code {code} is already used in the draft"),
+    "plan_grid_outside": (
+        "网格 {code} 不在本规划范围内的任何社区中",
+        "Grid {code} lies in no community of this plan's scope",
+    ),
+    "plan_split_line": (
+        "分割线应从网格 {code} 外穿过到另一侧，把它分成两块（现在是 {n} 块）",
+        "The split line must cross grid {code} from one side to the other, into two parts (it gives {n})",
+    ),
+    "plan_merge_few": ("合并至少需要两个网格", "A merge needs at least two grids"),
+    "plan_merge_parents": (
+        "网格 {codes} 属于不同社区，不能合并",
+        "Grids {codes} belong to different communities and cannot merge",
+    ),
+    "plan_not_contiguous": (
+        "网格 {code} 调整后不连片（分成多块），请检查是否相邻",
+        "Grid {code} would be in several pieces: are they neighbours?",
+    ),
+    "plan_move_nothing": (
+        "所选楼栋已在网格 {code} 中，或不在任何网格中",
+        "The chosen buildings are already in grid {code}, or in no grid",
+    ),
+    "plan_nothing_to_undo": ("规划 {id} 没有可撤销的编辑", "Plan {id} has no edit to undo"),
+    "plan_stale": (
+        "规划 {id} 基于旧版网格，现行网格已被他人发布更改：请先 rebase（geogrid plan rebase {id}）再发布",
+        "Plan {id} is based on an older generation, someone published since: rebase it first (geogrid plan rebase {id})",
+    ),
+    "plan_adds_defects": (
+        "规划 {id} 会新增空白区或重叠（{rules}），不能发布",
+        "Plan {id} would add gaps or overlaps ({rules}) and cannot be published",
+    ),
     "person_exists": ("人员编码 {code} 已存在", "Person code {code} already exists"),
     "person_not_found": ("找不到人员 {code}", "Person {code} not found"),
     "assignment_not_found": ("找不到任职记录 {id}", "Assignment {id} not found"),

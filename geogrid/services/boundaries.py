@@ -104,7 +104,7 @@ def import_boundaries(
                 prep.codes, names, parents, extra_attrs(prep.frame, used), strict=True
             )
         ]
-        report.counts = _write_generation(
+        report.counts = write_generation(
             session, level, rows, prep.geoms, now, assign or AssignOptions()
         )
         report.n_written = report.counts["inserted"]
@@ -237,16 +237,22 @@ def _check_codes_free(
             )
 
 
-def _write_generation(
+def write_generation(
     session: Session,
     level: AreaLevel,
     rows: list[dict[str, Any]],
     geoms: gpd.GeoSeries,
     now: datetime,
     assign: AssignOptions,
+    *,
+    parents: set[str] | None = None,
 ) -> dict[str, int]:
-    """End what changed or disappeared, insert what is new or changed, keep the rest."""
-    touched = {r["parent_code"] for r in rows}
+    """End what changed or disappeared, insert what is new or changed, keep the rest.
+
+    ``rows`` replace the children of every parent they name, and of
+    ``parents`` too (a plan may empty a community of its old grids).
+    """
+    touched = {r["parent_code"] for r in rows} | (parents or set())
     codes = [r["code"] for r in rows]
     current = pd.concat(
         [

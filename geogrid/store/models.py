@@ -292,6 +292,38 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class Plan(Base):
+    """A draft of one community's or street's grids (规划草案), until published or discarded."""
+
+    __tablename__ = "plan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scope_code: Mapped[str] = mapped_column(String(40), index=True)
+    scope_level: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # draft, published, discarded
+    base_signature: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PlanStep(Base):
+    """One edit of a plan (编辑步骤): the operation, who did it, and the grids after it."""
+
+    __tablename__ = "plan_step"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    op: Mapped[str] = mapped_column(String(20))
+    params: Mapped[dict[str, Any]] = mapped_column()
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    grids: Mapped[dict[str, Any]] = mapped_column()
+    """The draft's grids after this step, as a GeoJSON FeatureCollection (EPSG:4326)."""
+
+
 def text_limits(model: type[Base]) -> dict[str, int]:
     """Maximum lengths of a table's text columns (PostGIS enforces them, SQLite does not)."""
     return {

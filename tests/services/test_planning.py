@@ -1,0 +1,231 @@
+"""Plans: edits on a draft, impact before publishing, publish, stale drafts, rebase, rollback."""
+
+import pytest
+
+import shapely
+from shapely.geometry import mapping
+
+from geogrid.errors import InvalidInput
+from geogrid.services import planning
+from geogrid.services.assignment import AssignOptions
+from geogrid.spatial.coverage import CoverageOptions
+from geogrid.spatial.crs import local_crs
+from geogrid.store import areas as area_store
+from geogrid.store import links as link_store
+from geogrid.store.batches import utcnow
+from geogrid.store.engine import Bind, session_scope
+
+COMMUNITY = "620899001001"
+GRID = "620899001001001"
+NEW = "620899001001008"
+OPTIONS = {"assign": AssignOptions(), "coverage": CoverageOptions(), "band": (300, 500)}
+
+
+def _grids(bind: Bind, **kwargs: object) -> list[str]:
+    with session_scope(bind) as session:
+        frame = area_store.areas_frame(
+            session, level="grid", parent_codes=[COMMUNITY], **kwargs
+        )
+    return sorted(frame["code"])
+
+
+def _split_line(state: planning.PlanState, code: str) -> dict:
+    grid = state.grids[state.grids["code"] == code].geometry.iloc[0]
+    _, miny, _, maxy = grid.bounds
+    x = grid.centroid.x
+    return mapping(shapely.LineString([(x, miny - 0.01), (x, maxy + 0.01)]))
+
+
+def _split(bind: Bind, plan: planning.PlanState) -> planning.PlanState:
+    return planning.edit(
+        bind,
+        plan.id,
+        "split",
+        {
+            "grid": GRID,
+            "line": _split_line(plan, GRID),
+            "new": [[GRID, "东街社区第1网格"], [NEW, "东街社区第8网格"]],
+        },
+        author="wang",
+    )
+
+
+def test_a_draft_never_touches_published_grids_and_undoes(sample_copy: Bind) -> None:
+    plan = planning.new_plan(sample_copy, COMMUNITY, author="wang")
+    split = _split(sample_copy, plan)
+
+    assert len(plan.grids) == 7
+    assert sorted(split.grids["code"]) == sorted([*plan.grids["code"], NEW])
+    assert _grids(sample_copy) == sorted(plan.grids["code"])  # published: unchanged
+    assert [s["op"] for s in split.steps] == ["base", "split"]
+    assert split.steps[-1]["author"] == "wang"
+    undone = planning.undo(sample_copy, plan.id, author="wang")
+    assert sorted(undone.grids["code"]) == sorted(plan.grids["code"])
+    with pytest.raises(InvalidInput) as nothing:
+        planning.undo(sample_copy, plan.id, author="wang")
+    assert nothing.value.code == "plan_nothing_to_undo"
+
+
+def test_the_diff_names_what_moves_and_who_is_affected(sample_copy: Bind) -> None:
+    plan = _split(sample_copy, planning.new_plan(sample_copy, COMMUNITY, author="wang"))
+
+    impact = planning.diff(sample_copy, plan.id, **OPTIONS)
+
+    assert impact["grids"] == {"added": [NEW], "removed": [], "changed": [GRID]}
+    assert impact["moves"]
+    assert {m["from"] for m in impact["moves"]} == {GRID}
+    assert {m["to"] for m in impact["moves"]} == {NEW}
+    before, after = impact["households"]["before"], impact["households"]["after"]
+    moved = sum(m["households"] for m in impact["moves"])
+    assert after[NEW] == moved
+    assert after[GRID] == before[GRID] - moved
+    missing = {(m["grid"], m["title"]) for m in impact["people"]["new_grids_missing"]}
+    assert (NEW, "网格长") in missing
+    assert impact["people"][
+        "building_changed_grid"
+    ]  # their 楼栋长 now answer to grid 8
+    assert impact["coverage"]["introduced"] == []
+
+
+def test_merge_and_rename_and_bad_edits_named(sample_copy: Bind) -> None:
+    plan = planning.new_plan(sample_copy, COMMUNITY, author="wang")
+    grids = plan.grids.set_index("code").geometry
+    a, b = next(
+        (x, y)
+        for x in grids.index
+        for y in grids.index
+        if x < y and grids[x].buffer(1e-7).intersection(grids[y]).area > 0
+    )
+
+    merged = planning.edit(
+        sample_copy,
+        plan.id,
+        "merge",
+        {"grids": [a, b], "code": a, "name": "合并网格"},
+        author="wang",
+    )
+    renamed = planning.edit(
+        sample_copy, plan.id, "rename", {"grid": a, "name": "新名字"}, author="wang"
+    )
+
+    assert len(merged.grids) == 6
+    assert merged.grids.set_index("code").geometry[a].geom_type == "Polygon"
+    assert renamed.grids.set_index("code").at[a, "name"] == "新名字"
+    with pytest.raises(InvalidInput) as bad:
+        planning.edit(
+            sample_copy,
+            plan.id,
+            "split",
+            {
+                "grid": a,
+                "line": mapping(shapely.LineString([(0, 0), (1, 1)])),
+                "new": [[a, "x"], ["Z", "y"]],
+            },
+            author="wang",
+        )
+    assert bad.value.code == "plan_split_line"
+
+
+def test_moving_buildings_reshapes_the_boundary(sample_copy: Bind) -> None:
+    plan = planning.new_plan(sample_copy, COMMUNITY, author="wang")
+    grids = plan.grids.set_index("code").geometry
+    with session_scope(sample_copy) as session:
+        buildings = link_store.buildings_frame(
+            session, bbox=shapely.union_all(grids.to_numpy()).bounds
+        )
+    neighbour = next(
+        c
+        for c in grids.index
+        if c != GRID and grids[c].buffer(1e-7).intersects(grids[GRID])
+    )
+    # The building nearest the shared edge: its land (Voronoi cell) borders grid 1.
+    crs = local_crs(plan.grids)
+    metric = plan.grids.to_crs(crs).set_index("code").geometry
+    edge = shapely.intersection(metric[GRID].boundary, metric[neighbour].boundary)
+    ours = buildings[buildings["grid_code"] == neighbour].to_crs(crs)
+    points = shapely.point_on_surface(ours.geometry.to_numpy())
+    nearest = ours["code"].iloc[int(shapely.distance(points, edge).argmin())]
+
+    moved = planning.edit(
+        sample_copy,
+        plan.id,
+        "move",
+        {"buildings": [nearest], "to": GRID},
+        author="wang",
+    )
+    impact = planning.diff(sample_copy, plan.id, **OPTIONS)
+
+    assert [(m["building"], m["from"], m["to"]) for m in impact["moves"]] == [
+        (nearest, neighbour, GRID)
+    ]
+    assert moved.grids.set_index("code").geometry[GRID].geom_type == "Polygon"
+    assert impact["coverage"]["introduced"] == []
+
+
+def test_publish_makes_a_generation_and_a_stale_draft_is_refused(
+    sample_copy: Bind,
+) -> None:
+    first = _split(
+        sample_copy, planning.new_plan(sample_copy, COMMUNITY, author="wang")
+    )
+    second = planning.new_plan(sample_copy, COMMUNITY, author="li")
+    second = planning.edit(
+        sample_copy,
+        second.id,
+        "rename",
+        {"grid": "620899001001003", "name": "三网格"},
+        author="li",
+    )
+    before = utcnow()
+
+    published = planning.publish(sample_copy, first.id, author="wang", **OPTIONS)
+
+    assert NEW in _grids(sample_copy)
+    assert NEW not in _grids(sample_copy, as_of=before)  # the old generation stays
+    assert published["moves"] > 0
+    with session_scope(sample_copy) as session:
+        links = link_store.buildings_frame(session)
+    assert (links["grid_code"] == NEW).sum() == published["moves"]  # re-linked
+    with pytest.raises(InvalidInput) as stale:
+        planning.publish(sample_copy, second.id, author="li", **OPTIONS)
+    assert stale.value.code == "plan_stale"
+    rebased = planning.rebase(sample_copy, second.id, author="li")
+    assert not rebased.is_stale
+    assert NEW in set(rebased.grids["code"])  # built on the new generation
+    planning.publish(sample_copy, second.id, author="li", **OPTIONS)
+    assert NEW in _grids(sample_copy)
+    second_published = utcnow()
+
+    planning.rollback(
+        sample_copy, COMMUNITY, to=before, assign=AssignOptions(), author="admin"
+    )
+    assert NEW not in _grids(sample_copy)
+    assert NEW in _grids(sample_copy, as_of=second_published)  # still queryable
+
+
+def test_a_plan_that_adds_an_overlap_is_not_published(sample_copy: Bind) -> None:
+    plan = planning.new_plan(sample_copy, COMMUNITY, author="wang")
+    grids = plan.grids.copy()
+    chosen = grids["code"] == GRID
+    grids.loc[chosen, "geometry"] = shapely.buffer(
+        grids[chosen].geometry.to_numpy(), 0.001
+    )
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": g.code, "name": g.name},
+                "geometry": mapping(g.geometry),
+            }
+            for g in grids.itertuples()
+        ],
+    }
+    planning.edit(
+        sample_copy, plan.id, "replace", {"features": collection}, author="wang"
+    )
+
+    with pytest.raises(InvalidInput) as refused:
+        planning.publish(sample_copy, plan.id, author="wang", **OPTIONS)
+    assert refused.value.code == "plan_adds_defects"
+    assert "overlap" in refused.value.params["rules"]
