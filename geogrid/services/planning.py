@@ -276,6 +276,21 @@ def diff(
     return result
 
 
+def plan_frames(
+    bind: Bind, plan_id: int
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The current grids, the draft's grids and the scope's buildings (EPSG:4326), for maps."""
+    with session_scope(bind) as session:
+        plan = _plan(session, plan_id)
+        _, old = _scope_grids(session, plan.scope_code)
+        new = _frame(plan_store.steps(session, plan_id)[-1].grids)
+        outline = shapely.union_all(
+            _scope_communities(session, plan.scope_code).geometry.to_numpy()
+        )
+        buildings = link_store.buildings_frame(session, bbox=outline.bounds)
+    return old, new, buildings
+
+
 def publish(
     bind: Bind,
     plan_id: int,
