@@ -15,7 +15,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from geogrid.errors import StorageError
@@ -103,11 +104,46 @@ def session_scope(bind: Bind) -> Iterator[Session]:
 
     Given a connection inside a transaction, the unit becomes a SAVEPOINT, so
     a caller (a test, a plan preview) can still roll everything back.
+
+    Raises:
+        StorageError: the database went away or cannot be reached
+            (``database_unavailable``); the unit left nothing behind. The
+            engine's pool (``pool_pre_ping``) reconnects on a later unit.
     """
-    with (
-        Session(
-            bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
-        ) as session,
-        session.begin(),
-    ):
-        yield session
+    try:
+        with (
+            Session(
+                bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            ) as session,
+            session.begin(),
+        ):
+            yield session
+    except (DBAPIError, DisconnectionError, PoolTimeout) as exc:
+        if not _is_unavailable(exc):
+            raise
+        # The driver's own words, without the SQL statement SQLAlchemy appends.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise StorageError(
+            "database_unavailable",
+            url=bind.engine.url.render_as_string(hide_password=True),
+            reason=reason[0] if reason else type(exc).__name__,
+        ) from exc
+
+
+# SQLite's primary result codes that mean "not now" rather than a bug:
+# BUSY, LOCKED, IOERR, FULL, CANTOPEN. Its OperationalError also covers
+# syntax and schema errors, which must stay loud.
+_SQLITE_UNAVAILABLE = {5, 6, 10, 13, 14}
+
+
+def _is_unavailable(exc: Exception) -> bool:
+    """Whether a database error means the database cannot serve now, not a bug."""
+    if not isinstance(exc, DBAPIError):
+        return True  # the pool gave up: disconnected, or no connection in time
+    if exc.connection_invalidated or exc.statement is None:
+        return True  # the connection dropped, or none could be made
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_UNAVAILABLE
+    # PostgreSQL: shutdown, cancelled statement, lock or serialisation conflict.
+    return isinstance(exc, OperationalError)

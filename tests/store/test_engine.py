@@ -1,9 +1,12 @@
+import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from geogrid.errors import StorageError
-from geogrid.store.engine import display_url, make_engine
+from geogrid.store.engine import display_url, make_engine, session_scope
 
 
 def test_missing_spatialite_extension_is_named(tmp_path: Path) -> None:
@@ -34,3 +37,35 @@ def test_unreachable_postgis_hides_the_password() -> None:
         display_url("postgresql+psycopg://user:secret@h/db")
         == "postgresql+psycopg://user:***@h/db"
     )
+
+
+def test_sql_errors_stay_loud_in_a_unit_of_work(tmp_path: Path) -> None:
+    # SQLite reports syntax errors as OperationalError too: they are bugs, not
+    # an unavailable database, and must not turn into a 503.
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    with pytest.raises(OperationalError), session_scope(engine) as session:
+        session.execute(text("SELEC 1"))
+    engine.dispose()
+
+
+def test_locked_spatialite_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "x.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    # Loading mod_spatialite sets a 5 s busy timeout; wait 50 ms instead.
+    event.listen(
+        engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout = 50")
+    )
+    engine.dispose()
+    engine.connect().close()  # pooled, set up before the lock is taken
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError) as caught, session_scope(engine) as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+    finally:
+        holder.rollback()
+        holder.close()
+        engine.dispose()
+
+    assert caught.value.code == "database_unavailable"
+    assert "locked" in caught.value.message("en")
