@@ -28,15 +28,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import shapely
@@ -77,10 +78,10 @@ def in_process(url: str, n: int, seed: int) -> tuple[list[Row], dict[str, float]
     snap = service.snapshot()
     extra = {"snapshot build, s": time.perf_counter() - t0}
     index = snap.index
-    x0, y0, x1, y1 = shapely.total_bounds(index.area_geoms[index.area_level == "grid"])
-    box = (float(x0), float(y0), float(x1), float(y1))
+    box = grid_box(service)
     rng = np.random.default_rng(seed)
-    xs, ys = rng.uniform(x0, x1, n).tolist(), rng.uniform(y0, y1, n).tolist()
+    xs = rng.uniform(box[0], box[2], n).tolist()
+    ys = rng.uniform(box[1], box[3], n).tolist()
     points = list(zip(xs, ys, strict=True))
     staff_point = partial(service.point, caller=Role.STAFF)
     staff_point(*points[0])  # warm-up: transformers, caches
@@ -91,8 +92,7 @@ def in_process(url: str, n: int, seed: int) -> tuple[list[Row], dict[str, float]
         row("point, service (ms)", timed(staff_point, points), 1e3),
         row("point, bare engine (µs)", timed(bare, points), 1e6),
     ]
-    texts = pd.read_csv(SAMPLE_DIR / "addresses.csv", dtype=str)["text"]
-    sample = [(t,) for t in texts.sample(2000, random_state=seed)]
+    sample = [(t,) for t in address_texts(2000, seed)]
     t0 = time.perf_counter()
     service.address(*sample[0])
     extra["address index build (1st call), s"] = time.perf_counter() - t0
@@ -101,10 +101,25 @@ def in_process(url: str, n: int, seed: int) -> tuple[list[Row], dict[str, float]
     return rows, extra, box
 
 
-def wrk_run(base: str, box: Box, seconds: int, seed: int) -> Row:
-    cmd = ["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{seconds}s", f"--timeout={TIMEOUT_S}s"]
-    cmd += ["--latency", "-s", str(LUA), base, "--", *map(str, box), str(seed)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+def wrk_run(
+    base: str,
+    script: Path,
+    script_args: list[str],
+    seconds: int,
+    *,
+    what: str = "HTTP point, wrk (ms)",
+    threads: int = 1,
+) -> Row:
+    """One wrk run of ``seconds`` at CONCURRENCY connections; its p50/p90/p99 and errors.
+
+    Errors are non-2xx answers (counted by the script, which prints "non2xx N")
+    plus socket errors (connect, read, write, timeout).
+    """
+    cmd = ["wrk", f"-t{threads}", f"-c{CONCURRENCY}", f"-d{seconds}s"]
+    cmd += [f"--timeout={TIMEOUT_S}s", "--latency", "-s", str(script), base]
+    out = subprocess.run(
+        [*cmd, "--", *script_args], capture_output=True, text=True, check=True
+    ).stdout
     unit = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
 
     def find(pattern: str) -> re.Match[str]:
@@ -118,7 +133,7 @@ def wrk_run(base: str, box: Box, seconds: int, seed: int) -> Row:
     errors += int(find(r"^non2xx (\d+)")[1])
     ms = [float(m[1]) * unit[m[2]] for m in (p50, p90, p99)]
     rate = float(find(r"Requests/sec:\s+([\d.]+)")[1])
-    return ("HTTP point, wrk (ms)", *ms, rate, errors)  # type: ignore[return-value]
+    return (what, *ms, rate, errors)  # type: ignore[return-value]
 
 
 async def python_run(base: str, box: Box, seconds: int, seed: int, cap: int) -> Row:
@@ -150,12 +165,16 @@ async def python_run(base: str, box: Box, seconds: int, seed: int, cap: int) -> 
 
 def load(base: str, box: Box, seconds: int, args: argparse.Namespace) -> Row:
     if args.client == "wrk":
-        return wrk_run(base, box, seconds, args.seed)
+        return wrk_run(base, LUA, [*map(str, box), str(args.seed)], seconds)
     return asyncio.run(python_run(base, box, seconds, args.seed, args.max_requests))
 
 
-def over_http(url: str, box: Box, args: argparse.Namespace) -> tuple[Row, float]:
-    """Start the server, time its first answer, load it; always stop it."""
+@contextmanager
+def serve(url: str) -> Iterator[str]:
+    """Run the app in one uvicorn worker on 127.0.0.1; yield its base URL; always stop it.
+
+    One worker on purpose: the load tool needs the machine's other core.
+    """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -176,13 +195,7 @@ def over_http(url: str, box: Box, args: argparse.Namespace) -> tuple[Row, float]
                     break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            centre = {"lon": (box[0] + box[2]) / 2, "lat": (box[1] + box[3]) / 2}
-            t0 = time.perf_counter()
-            httpx.get(f"{base}/lookup", params=centre, timeout=60).raise_for_status()
-            first = time.perf_counter() - t0
-            if args.warmup:  # optional: discarded load, so worker threads exist
-                load(base, box, args.warmup, args)
-            return load(base, box, args.seconds, args), first
+            yield base
         except Exception:
             log.seek(0)
             print(log.read()[-3000:], file=sys.stderr)
@@ -195,13 +208,49 @@ def over_http(url: str, box: Box, args: argparse.Namespace) -> tuple[Row, float]
                 server.kill()
 
 
-def bench(name: str, url: str, args: argparse.Namespace) -> list[Row]:
+def first_answer(base: str, params: dict[str, Any]) -> float:
+    """Seconds until the first lookup answers (it builds the snapshot or index)."""
+    t0 = time.perf_counter()
+    httpx.get(f"{base}/lookup", params=params, timeout=60).raise_for_status()
+    return time.perf_counter() - t0
+
+
+def over_http(url: str, box: Box, args: argparse.Namespace) -> tuple[Row, float]:
+    """Start the server, time its first answer, load it; always stop it."""
+    with serve(url) as base:
+        centre = {"lon": (box[0] + box[2]) / 2, "lat": (box[1] + box[3]) / 2}
+        first = first_answer(base, centre)
+        if args.warmup:  # optional: discarded load, so worker threads exist
+            load(base, box, args.warmup, args)
+        return load(base, box, args.seconds, args), first
+
+
+def build(url: str) -> float:
+    """Migrate and build the sample county into ``url``; seconds taken."""
     engine = make_engine(url)
     init_db(engine)
     t0 = time.perf_counter()
     build_sample(engine, SAMPLE_DIR, tolerance_m=5.0)
     built = time.perf_counter() - t0
     engine.dispose()
+    return built
+
+
+def grid_box(service: LookupService) -> Box:
+    """The bounding box of the snapshot's grids (网格), where points are drawn."""
+    index = service.snapshot().index
+    x0, y0, x1, y1 = shapely.total_bounds(index.area_geoms[index.area_level == "grid"])
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def address_texts(n: int, seed: int) -> list[str]:
+    """``n`` seeded sample addresses (地址) of the sample county, as typed."""
+    texts = pd.read_csv(SAMPLE_DIR / "addresses.csv", dtype=str)["text"]
+    return texts.sample(n, random_state=seed).tolist()
+
+
+def bench(name: str, url: str, args: argparse.Namespace) -> list[Row]:
+    built = build(url)
     rows, extra, box = in_process(url, args.points, args.seed)
     http, first = over_http(url, box, args)
     rows.append(http)
@@ -216,19 +265,31 @@ def bench(name: str, url: str, args: argparse.Namespace) -> list[Row]:
     return rows
 
 
-def scratch_postgres(url: str) -> tuple[str, Engine] | None:
-    """Recreate the scratch database; None (and why) when the server is unreachable."""
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+def backends(postgres: str | None, tmp: str, scratch: str) -> Iterator[tuple[str, str]]:
+    """(name, URL) of SpatiaLite in ``tmp``, then of a scratch PostGIS database.
+
+    The scratch database is recreated on the ``postgres`` server and dropped
+    when the iteration ends; an unreachable server is reported and skipped.
+    """
+    yield "SpatiaLite", f"sqlite:///{tmp}/g.sqlite"
+    if not postgres:
+        return
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as c:
-            c.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-            c.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
+            c.execute(text(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
+            c.execute(text(f"CREATE DATABASE {scratch}"))
     except Exception as exc:  # noqa: BLE001 - unreachable: say so and skip
         print(f"PostGIS skipped: {str(exc).splitlines()[0]}")
         admin.dispose()
-        return None
-    scratch = make_url(url).set(database=SCRATCH_DB)
-    return scratch.render_as_string(hide_password=False), admin
+        return
+    try:
+        url = make_url(postgres).set(database=scratch)
+        yield "PostGIS", url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
+        admin.dispose()
 
 
 def main() -> None:
@@ -254,16 +315,8 @@ def main() -> None:
     )
     results: dict[str, list[Row]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        results["SpatiaLite"] = bench("SpatiaLite", f"sqlite:///{tmp}/g.sqlite", args)
-    scratch = scratch_postgres(args.postgres) if args.postgres else None
-    if scratch is not None:
-        url, admin = scratch
-        try:
-            results["PostGIS"] = bench("PostGIS", url, args)
-        finally:
-            with admin.connect() as c:
-                c.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-            admin.dispose()
+        for name, url in backends(args.postgres, tmp, SCRATCH_DB):
+            results[name] = bench(name, url, args)
     print("\n== targets")
     for name, rows in results.items():
         median, http = rows[0][1], rows[-1]
