@@ -16,6 +16,7 @@ from geogrid.api.routers import (
     lanes,
     lookup,
     maps,
+    ogc,
 )
 from geogrid.config import Settings, get_settings
 from geogrid.maps.tiles import base_map
@@ -61,6 +62,7 @@ def create_app(
     app.include_router(lanes.router)
     app.include_router(centres.router)
     app.include_router(addresses.router)
+    app.include_router(ogc.router)
     for kind in ("public", "staff", "coverage"):  # pages refer to static/ beside them
         app.mount(f"/maps/{kind}/static", maps.ASSETS, name=f"{kind}-map-assets")
     return app

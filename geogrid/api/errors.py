@@ -5,6 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from geogrid.errors import (
+    BadParameter,
     Forbidden,
     GeogridError,
     ImportRejected,
@@ -16,6 +17,7 @@ from geogrid.errors import (
 STATUS: dict[type[GeogridError], int] = {
     NotFound: 404,
     Forbidden: 403,
+    BadParameter: 400,  # OGC API - Features: unknown or malformed parameters
     InvalidInput: 422,
     ImportRejected: 422,
     StorageError: 503,
