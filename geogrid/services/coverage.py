@@ -266,6 +266,9 @@ def accept_finding(
             geom_hash=row["geom_hash"],
             at=utcnow(),
         )
+        # A new data version, as revoking records: stored reports would
+        # otherwise go on showing the finding as not accepted.
+        record_batch(session, "exception", key)
         return {"key": key, "rule": str(row["rule"]), "codes": ",".join(row["codes"])}
 
 
