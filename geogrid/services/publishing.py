@@ -118,7 +118,7 @@ def public_map_data(
         )
     buildings = _inside(buildings, outline)
     lanes = lanes[lanes.intersects(outline)]
-    cards = _CardBook(people, scheme, caller)
+    cards = CardBook(people, scheme, caller)
     doors = _door_addresses(addresses, set(buildings["code"]))
 
     def area(row: Any, level: str) -> PublishedArea:
@@ -175,8 +175,8 @@ def public_map_data(
     )
 
 
-class _CardBook:
-    """Contact cards by target, as the caller may see them."""
+class CardBook:
+    """Contact cards by target, as the caller may see them (also posted on change notices)."""
 
     def __init__(self, people: pd.DataFrame, scheme: RoleScheme, caller: Role):
         holders = people[people["role"].notna() & people["role"].isin(scheme.keys)]
@@ -193,6 +193,7 @@ class _CardBook:
         self._caller = caller
 
     def __call__(self, level: str, code: str) -> list[dict[str, Any]]:
+        """The cards posted for one target (``level``, ``code``), in scheme order."""
         return [
             contact_card(
                 r,
