@@ -1,0 +1,66 @@
+"""Plans on the sample county for the map and notice tests: a split and a merge."""
+
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping
+
+from geogrid.services import planning
+from geogrid.services.assignment import AssignOptions
+from geogrid.spatial.coverage import CoverageOptions
+from geogrid.store.engine import Bind
+
+COMMUNITY = "620899001001"  # 东街社区
+GRID = "620899001001001"  # split in two: its eastern half becomes NEW
+NEW = "620899001001008"
+# Grid 2 holds 商业局家属院 (5 buildings) and merges into grid 5, an existing
+# grid that receives buildings (网格长 顾梅丹, P00003).
+MERGED_AWAY = "620899001001002"
+RECEIVER = "620899001001005"
+OPTIONS: dict[str, Any] = {
+    "assign": AssignOptions(),
+    "coverage": CoverageOptions(),
+    "band": (300, 500),
+}
+
+
+def split_plan(bind: Bind, *, rename: str | None = None) -> dict[str, Any]:
+    """Split grid 1 along its centre line (and rename the new half); returns the diff."""
+    plan = planning.new_plan(bind, COMMUNITY, author="wang")
+    grid = plan.grids[plan.grids["code"] == GRID].geometry.iloc[0]
+    _, miny, _, maxy = grid.bounds
+    x = grid.centroid.x
+    line = shapely.LineString([(x, miny - 0.01), (x, maxy + 0.01)])
+    planning.edit(
+        bind,
+        plan.id,
+        "split",
+        {
+            "grid": GRID,
+            "line": mapping(line),
+            "new": [[GRID, "东街社区第1网格"], [NEW, "东街社区第8网格"]],
+        },
+        author="wang",
+    )
+    if rename is not None:
+        planning.edit(
+            bind, plan.id, "rename", {"grid": NEW, "name": rename}, author="wang"
+        )
+    return planning.diff(bind, plan.id, **OPTIONS)
+
+
+def merge_plan(bind: Bind) -> dict[str, Any]:
+    """Merge grid 2 into grid 5: every building of grid 2 moves to an existing grid."""
+    plan = planning.new_plan(bind, COMMUNITY, author="wang")
+    planning.edit(
+        bind,
+        plan.id,
+        "merge",
+        {
+            "grids": [MERGED_AWAY, RECEIVER],
+            "code": RECEIVER,
+            "name": "东街社区合并网格",
+        },
+        author="wang",
+    )
+    return planning.diff(bind, plan.id, **OPTIONS)
