@@ -30,7 +30,14 @@ def make_engine(url: str, *, spatialite_path: str = "mod_spatialite") -> Engine:
             the database cannot be reached (``database_unavailable``).
     """
     is_sqlite = url.startswith("sqlite")
-    engine = create_engine(url) if is_sqlite else create_engine(url, pool_pre_ping=True)
+    engine = (
+        create_engine(url)
+        if is_sqlite
+        # pre_ping: a restarted server is reconnected to, not answered with
+        # dead connections; connect_timeout: a host that drops packets fails
+        # in seconds instead of the OS's TCP timeout.
+        else create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    )
     if is_sqlite:
         _install_spatialite_hooks(engine, spatialite_path)
     try:
