@@ -1,8 +1,14 @@
 """Errors to HTTP in one place (错误映射): RFC 9457 problem+json, Chinese with English."""
 
+import json
+import logging
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geogrid.errors import (
     BadParameter,
@@ -13,6 +19,11 @@ from geogrid.errors import (
     NotFound,
     StorageError,
 )
+from geogrid.messages import render
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
 
 STATUS: dict[type[GeogridError], int] = {
     NotFound: 404,
@@ -44,7 +55,23 @@ def problem(
         "detail_en": detail_en,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def coded_problem(
+    status: int,
+    code: str,
+    /,
+    *,
+    headers: dict[str, str] | None = None,
+    **params: object,
+) -> JSONResponse:
+    """A problem+json response whose text is the catalogue message ``code``."""
+    response = problem(
+        status, code, render(code, "zh", **params), render(code, "en", **params)
+    )
+    response.headers.update(headers or {})
+    return response
 
 
 async def _geogrid_error(request: Request, exc: Exception) -> JSONResponse:
@@ -59,21 +86,124 @@ async def _geogrid_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"parameter": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-        for e in exc.errors()
-    ]
-    names = "、".join(e["parameter"] for e in errors)
+    errors = [_parameter_error(e) for e in exc.errors()]
+    names = ", ".join(dict.fromkeys(e["parameter"] for e in errors))
     return problem(
         422,
         "parameter_invalid",
-        f"参数无效：{names}",
-        f"Invalid parameter: {', '.join(e['parameter'] for e in errors)}",
+        render("parameter_invalid", "zh", names=names),
+        render("parameter_invalid", "en", names=names),
         errors=errors,
     )
 
 
+def _parameter_error(error: dict[str, Any]) -> dict[str, str]:
+    loc = [str(p) for p in error["loc"]]
+    if error["type"] == "json_invalid":
+        # FastAPI locates a JSON syntax error as ("body", <character offset>);
+        # the parameter is the body, and the offset belongs in the message.
+        reason = error.get("ctx", {}).get("error", "")
+        where = loc[1] if len(loc) > 1 else "?"
+        return {"parameter": "body", "message": f"Invalid JSON at {where}: {reason}"}
+    return {"parameter": ".".join(loc), "message": str(error["msg"])}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette's own refusals: no route, wrong method, a missing static file.
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    path = request.url.path
+    if exc.status_code == 404:
+        return coded_problem(404, "route_not_found", headers=headers, path=path)
+    if exc.status_code == 405:
+        allowed = headers.get("Allow", "GET")
+        return coded_problem(
+            405,
+            "method_not_allowed",
+            headers=headers,
+            path=path,
+            method=request.method,
+            allowed=allowed,
+        )
+    return coded_problem(
+        exc.status_code,
+        "http_error",
+        headers=headers,
+        status=exc.status_code,
+        reason=exc.detail,
+    )
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    # The traceback goes to the log, never to the caller (no SQL, paths or
+    # stack in ``detail``); Starlette re-raises after this for the server log.
+    log.error(
+        "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
+    )
+    return coded_problem(500, "internal_error")
+
+
+class Problem(BaseModel):
+    """The body of every error answer (RFC 9457 problem details), zh with en."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    detail_en: str
+    params: dict[str, str] | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI say what errors look like: problem+json on every operation.
+
+    Done once here rather than per route, so every router, including ones
+    added later, documents its 4xx/5xx answers the way they are sent.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _problem_responses(build())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problem_responses(schema: dict[str, Any]) -> None:
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema()
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status, response in responses.items():
+                if status == "default" or status[:1] in ("4", "5"):
+                    response["content"] = content
+            responses.setdefault(
+                "default", {"description": "错误 / Error", "content": content}
+            )
+    # FastAPI's own 422 body is never sent; drop it unless something else uses it.
+    schemas.pop("HTTPValidationError", None)
+    if "#/components/schemas/ValidationError" not in json.dumps(schema):
+        schemas.pop("ValidationError", None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every geogrid error and request validation error to problem+json."""
+    """Map every error to problem+json, and document that in the OpenAPI.
+
+    Geogrid errors, request validation (including malformed JSON), Starlette's
+    404/405, and any uncaught exception (a logged 500 without internals).
+    """
     app.add_exception_handler(GeogridError, _geogrid_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _internal_error)
+    _document_problems(app)
