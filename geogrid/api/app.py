@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from geogrid import __version__
 from geogrid.api.errors import install_error_handlers
+from geogrid.api.limits import BodySizeLimit
 from geogrid.api.routers import (
     addresses,
     areas,
@@ -54,6 +55,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)
     app.include_router(lookup.router)
     app.include_router(coverage.router)
     app.include_router(maps.router)
