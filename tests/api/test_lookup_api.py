@@ -46,10 +46,11 @@ def test_public_lookup_hides_private_phone(client: TestClient) -> None:
         ({"lon": "east", "lat": 35}, "parameter_invalid", "query.lon"),
         ({"lat": 35}, "lookup_query_missing", None),
         ({"lon": 107.3, "lat": 35.3, "crs": "EPSG:99999999"}, "crs_unknown", None),
-        ({"lon": 35.3, "lat": 107.3}, "parameter_invalid", "query.lat"),
+        ({"lon": 35.3, "lat": 107.3}, "latlon_swapped", None),
+        ({"lon": 107.3, "lat": 200}, "parameter_invalid", "query.lat"),
         ({"address": "x", "date": "2026-13-01"}, "parameter_invalid", "query.date"),
     ],
-    ids=["lon-range", "lon-text", "missing", "crs", "swapped", "date"],
+    ids=["lon-range", "lon-text", "missing", "crs", "swapped", "lat-range", "date"],
 )
 def test_bad_parameters_are_problem_json_naming_the_parameter(
     client: TestClient, params: dict, code: str, parameter: str | None

@@ -171,14 +171,36 @@ def test_within_a_shape_lists_grids_buildings_and_households(sample_db: Bind) ->
     assert public["n_addresses"] == staff["n_addresses"]
 
 
+_OPEN_RING = {
+    "type": "Polygon",
+    "coordinates": [[[LON, LAT], [LON + 0.001, LAT], [LON + 0.001, LAT + 0.001]]],
+}
+
+
 @pytest.mark.parametrize(
     ("geometry", "code"),
     [
         ({"type": "Point", "coordinates": [LON, LAT]}, "geometry_type_wrong"),
         ({"type": "Polygon", "coordinates": "nope"}, "geojson_invalid"),
         (mapping(box(100, 20, 110, 30)), "shape_too_large"),
+        (mapping(box(-180, -90, 180, 90)), "shape_too_large"),
+        (_OPEN_RING, "ring_not_closed"),
+        (mapping(box(LAT, LON, LAT + 0.001, LON + 0.001)), "latlon_swapped"),
+        (mapping(box(500, 0, 501, 1)), "coordinate_out_of_range"),
+        ({"type": "Polygon", "coordinates": []}, "geometry_empty"),
+        ({"type": "Feature", "geometry": None}, "geometry_missing"),
     ],
-    ids=["point", "garbage", "too-large"],
+    ids=[
+        "point",
+        "garbage",
+        "too-large",
+        "whole-world",
+        "open-ring",
+        "swapped",
+        "out-of-range",
+        "empty",
+        "no-geometry",
+    ],
 )
 def test_within_refuses_bad_shapes(sample_db: Bind, geometry: dict, code: str) -> None:
     with pytest.raises(InvalidInput) as caught:

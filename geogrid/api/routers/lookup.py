@@ -30,7 +30,12 @@ async def lookup(
     service: LookupDep,
     caller: CallerDep,
     lon: Annotated[float | None, Query(ge=-180, le=180, description="经度")] = None,
-    lat: Annotated[float | None, Query(ge=-90, le=90, description="纬度")] = None,
+    # ±180, not ±90, so that lon and lat sent the wrong way round reach the
+    # service and are answered as latlon_swapped rather than "lat too large".
+    lat: Annotated[
+        float | None,
+        Query(ge=-180, le=180, description="纬度（经纬度颠倒时答 latlon_swapped）"),
+    ] = None,
     crs: Annotated[
         str, Query(max_length=100, description="EPSG:4326、EPSG:4490、gcj02 或 bd09")
     ] = "EPSG:4326",
