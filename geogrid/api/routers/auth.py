@@ -92,7 +92,8 @@ def audit(
         str | None, Query(max_length=100, description="如 person:P00001")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded like every offset: a larger one overflowed the driver (a 500).
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[dict[str, Any]]:
     """Who changed what and when, newest first."""
     return audit_log(

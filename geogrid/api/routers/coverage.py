@@ -15,6 +15,13 @@ from geogrid.services.coverage import (
 
 router = APIRouter(tags=["coverage 覆盖检查"])
 
+
+class GeoJSONResponse(JSONResponse):
+    """GeoJSON under its own media type (RFC 7946 §12), so the OpenAPI says so too."""
+
+    media_type = "application/geo+json"
+
+
 CommunityQuery = Annotated[
     str | None,
     Query(max_length=40, pattern=r"^[0-9A-Za-z._-]+$", description="社区编码"),
@@ -44,12 +51,11 @@ def coverage(
 
 @router.get(
     "/coverage.geojson",
-    response_class=JSONResponse,
+    response_class=GeoJSONResponse,
     summary="覆盖检查问题的几何 / the defects as GeoJSON",
 )
 def coverage_geojson(
     request: Request, caller: CallerDep, community: CommunityQuery = None
-) -> JSONResponse:
+) -> GeoJSONResponse:
     """The findings as an RFC 7946 FeatureCollection for the coverage map layer."""
-    body = findings_geojson(_report(request, community, caller))
-    return JSONResponse(body, media_type="application/geo+json")
+    return GeoJSONResponse(findings_geojson(_report(request, community, caller)))
