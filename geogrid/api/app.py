@@ -11,6 +11,7 @@ from geogrid.api.limits import BodySizeLimit
 from geogrid.api.routers import (
     addresses,
     areas,
+    auth,
     buildings,
     centres,
     coverage,
@@ -18,6 +19,7 @@ from geogrid.api.routers import (
     lookup,
     maps,
     ogc,
+    people,
 )
 from geogrid.config import Settings, get_settings
 from geogrid.maps.tiles import base_map
@@ -59,6 +61,8 @@ def create_app(
     app.include_router(lookup.router)
     app.include_router(coverage.router)
     app.include_router(maps.router)
+    app.include_router(auth.router)
+    app.include_router(people.router)
     app.include_router(areas.router)
     app.include_router(buildings.router)
     app.include_router(lanes.router)

@@ -12,12 +12,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geogrid.errors import (
     BadParameter,
+    Conflict,
     Forbidden,
     GeogridError,
     ImportRejected,
     InvalidInput,
     NotFound,
+    PreconditionRequired,
     StorageError,
+    Unauthorized,
 )
 from geogrid.messages import render
 
@@ -28,6 +31,9 @@ PROBLEM_JSON = "application/problem+json"
 STATUS: dict[type[GeogridError], int] = {
     NotFound: 404,
     Forbidden: 403,
+    Unauthorized: 401,
+    Conflict: 412,
+    PreconditionRequired: 428,
     BadParameter: 400,  # OGC API - Features: unknown or malformed parameters
     InvalidInput: 422,
     ImportRejected: 422,
@@ -79,9 +85,12 @@ async def _geogrid_error(request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, object] = {"params": {k: str(v) for k, v in exc.params.items()}}
     if isinstance(exc, ImportRejected):
         extra["report"] = exc.report.to_dict()
-    return problem(
+    response = problem(
         _status(exc), exc.code, exc.message("zh"), exc.message("en"), **extra
     )
+    if isinstance(exc, Unauthorized):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
