@@ -222,7 +222,8 @@ def _communities(
 def _summary(
     findings: gpd.GeoDataFrame, service: pd.DataFrame, community: str | None
 ) -> dict[str, Any]:
-    open_ = findings[~findings["is_accepted"]]
+    # astype: an empty object column would select columns, not rows.
+    open_ = findings[~findings["is_accepted"].astype(bool)]
     by_rule = open_.groupby("rule").size().to_dict()
     by_community: dict[str, dict[str, int]] = {}
     for (code, rule), n in (

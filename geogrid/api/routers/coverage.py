@@ -3,9 +3,9 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 
 from geogrid.api.deps import CallerDep
+from geogrid.api.paging import GeoJSONResponse
 from geogrid.services.coverage import (
     CoverageResult,
     current_report,
@@ -14,12 +14,6 @@ from geogrid.services.coverage import (
 )
 
 router = APIRouter(tags=["coverage 覆盖检查"])
-
-
-class GeoJSONResponse(JSONResponse):
-    """GeoJSON under its own media type (RFC 7946 §12), so the OpenAPI says so too."""
-
-    media_type = "application/geo+json"
 
 
 CommunityQuery = Annotated[

@@ -14,12 +14,12 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from geogrid.api.deps import CallerDep
+from geogrid.api.paging import GEOJSON, GeoJSONResponse
 from geogrid.services import features as service
 
 router = APIRouter(prefix="/ogc", tags=["ogc OGC API - Features"])
 
 JSON = "application/json"
-GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -33,12 +33,6 @@ CollectionId = Annotated[str, Path(alias="collectionId", description="集合 col
 FeatureId = Annotated[
     str, Path(alias="featureId", description="编码或问题键 / code, or a defect's key")
 ]
-
-
-class GeoJSONResponse(JSONResponse):
-    """GeoJSON under its own media type (RFC 7946 §12)."""
-
-    media_type = GEOJSON
 
 
 PROBLEM = {"content": {"application/problem+json": {}}}
