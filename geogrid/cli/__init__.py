@@ -107,4 +107,4 @@ def main(
 
 
 # Register the commands (each module adds its own to ``app``).
-from geogrid.cli import check, data, lookup, maps, users  # noqa: E402, F401  # isort: skip
+from geogrid.cli import check, data, lookup, maps, plans, users  # noqa: E402, F401  # isort: skip

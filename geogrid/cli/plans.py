@@ -1,0 +1,326 @@
+"""Plan commands (网格调整规划): draft, edit, compare, check, publish, rebase, roll back.
+
+A plan is a draft of one community's (or street's) grids. Nothing here
+changes the published grids until ``geogrid plan publish``; ``diff`` and
+``check`` say beforehand what a publish would move and whom it would affect.
+"""
+
+import getpass
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from geogrid.cli import FormatOpt, OutputFormat, _database, _fail, app, console
+from geogrid.cli.plan_report import print_check, print_diff, print_grids, table
+from geogrid.config import get_settings
+from geogrid.errors import GeogridError, InvalidInput
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from geogrid.services.planning import PlanState
+
+plan_app = typer.Typer(help="网格调整规划 (grid plans)", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+PlanArg = Annotated[int, typer.Argument(help="规划编号 plan id", min=1)]
+AuthorOpt = Annotated[
+    str | None, typer.Option("--author", help="记录的操作人（默认当前系统用户）")
+]
+CommunityOpt = Annotated[str | None, typer.Option("--community", help="社区编码")]
+# click's own formats, plus the microseconds of an ISO time copied from JSON.
+DATETIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+StreetOpt = Annotated[str | None, typer.Option("--street", help="街道编码")]
+
+
+def _author(author: str | None) -> str:
+    if author:
+        return author
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "cli"
+
+
+def _scope(community: str | None, street: str | None) -> str:
+    if bool(community) == bool(street):
+        _fail(
+            InvalidInput(
+                "value_invalid",
+                field="--community / --street",
+                value="请给出其中一个 give exactly one",
+            )
+        )
+    return community or street or ""
+
+
+def _check_options() -> Any:
+    from geogrid.services.coverage import check_options
+
+    options = check_options(get_settings())
+    return {
+        "assign": options.assign,
+        "coverage": options.coverage,
+        "band": options.band,
+    }
+
+
+def _print_state(state: "PlanState") -> None:
+    stale = "（基于旧版网格，请先 rebase / stale）" if state.is_stale else ""
+    console.print(
+        f"规划 plan #{state.id}「{state.name}」范围 scope {state.scope}，"
+        f"状态 status {state.status}，{len(state.steps) - 1} 步编辑 edits{stale}"
+    )
+    print_grids(state.grids)
+
+
+@plan_app.command("new")
+def plan_new_cmd(
+    community: CommunityOpt = None,
+    street: StreetOpt = None,
+    name: Annotated[str, typer.Option("--name", help="规划名称")] = "",
+    author: AuthorOpt = None,
+) -> None:
+    """从现行网格新建规划草案 / start a draft from a community's or street's grids."""
+    from geogrid.services import planning
+
+    scope = _scope(community, street)
+    try:
+        with _database(get_settings()) as engine:
+            state = planning.new_plan(engine, scope, name=name, author=_author(author))
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(f"已新建规划 created plan: {state.id}")
+    _print_state(state)
+
+
+@plan_app.command("list")
+def plan_list_cmd(
+    scope: Annotated[
+        str | None, typer.Option("--scope", help="只列出该社区或街道的规划")
+    ] = None,
+) -> None:
+    """列出规划（新的在前）/ list plans, newest first."""
+    from geogrid.services import planning
+
+    try:
+        with _database(get_settings()) as engine:
+            plans = planning.list_plans(engine, scope=scope)
+    except GeogridError as exc:
+        _fail(exc)
+    rows = [
+        [*(str(p[k]) for k in ("id", "name", "scope", "status", "created_by")),
+         p["created_at"][:19]]
+        for p in plans
+    ]  # fmt: skip
+    headers = ["编号 id", "名称 name", "范围 scope", "状态 status", "创建人 by",
+               "创建 created (UTC)"]  # fmt: skip
+    console.print(table(headers, rows, codes=(0, 2, 3, 5)))
+
+
+@plan_app.command("show")
+def plan_show_cmd(plan_id: PlanArg, fmt: FormatOpt = OutputFormat.text) -> None:
+    """显示规划：每步编辑（操作人、时间）与网格 / a plan's steps and grids."""
+    from geogrid.services import planning
+
+    try:
+        with _database(get_settings()) as engine:
+            state = planning.plan_state(engine, plan_id)
+    except GeogridError as exc:
+        _fail(exc)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(state.summary(), ensure_ascii=False))
+        return
+    rows = [
+        [str(s["seq"]), s["op"], s["author"], s["at"][:19], _describe(s["params"])]
+        for s in state.steps
+    ]
+    headers = ["步 step", "操作 op", "操作人 author", "时间 at (UTC)", "内容 params"]
+    console.print(table(headers, rows, codes=(3,)))
+    _print_state(state)
+
+
+def _describe(params: dict[str, Any]) -> str:
+    parts = []
+    for key, value in params.items():
+        if key == "line":
+            continue
+        if key == "features":
+            value = f"{len(value.get('features', []))} 个网格 grids"
+        elif isinstance(value, list):
+            value = "、".join(
+                " ".join(v) if isinstance(v, list) else str(v) for v in value
+            )
+        parts.append(f"{key}={value}")
+    return "  ".join(parts)
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    console.print("网格 grids：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def _impact(engine: "Engine", plan_id: int) -> dict[str, Any]:
+    from geogrid.services import planning
+
+    return planning.diff(engine, plan_id, **_check_options())
+
+
+@plan_app.command("diff")
+def plan_diff_cmd(
+    plan_id: PlanArg,
+    fmt: FormatOpt = OutputFormat.text,
+    map_file: Annotated[
+        Path | None, typer.Option("--map", help="把变化画成网页地图（.html）")
+    ] = None,
+    notice_file: Annotated[
+        Path | None, typer.Option("--notice", help="写出调整告知表（.csv）")
+    ] = None,
+) -> None:
+    """规划与现行网格的差异与影响 / what the plan changes and whom it affects."""
+    from geogrid.services import planning
+
+    try:
+        with _database(get_settings()) as engine:
+            impact = _impact(engine, plan_id)
+            state = planning.plan_state(engine, plan_id)
+            if map_file is not None:
+                _write_map(engine, plan_id, impact, map_file)
+            if notice_file is not None:
+                _write_notice(engine, impact, notice_file)
+    except GeogridError as exc:
+        _fail(exc)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(impact, ensure_ascii=False, default=str))
+    else:
+        print_diff(impact, state.grids)
+    for path in (map_file, notice_file):
+        if path is not None:
+            console.print(f"已生成 written: {path}")
+
+
+def _write_map(
+    engine: "Engine", plan_id: int, impact: dict[str, Any], path: Path
+) -> None:
+    from geogrid.maps.base import write_site
+    from geogrid.maps.plan import plan_diff_map
+    from geogrid.maps.tiles import base_map
+    from geogrid.services import planning
+
+    settings = get_settings()
+    tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
+    old, new, buildings = planning.plan_frames(engine, plan_id)
+    page = plan_diff_map(impact, old, new, buildings, tiles=tiles)
+    write_site({path.stem: page}, path.parent)
+
+
+def _write_notice(engine: "Engine", impact: dict[str, Any], path: Path) -> None:
+    from geogrid.services.notices import change_notice
+
+    # The CSV starts with a BOM already (Excel on Chinese Windows reads UTF-8).
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(change_notice(engine, impact).csv(), encoding="utf-8")
+
+
+@plan_app.command("check")
+def plan_check_cmd(plan_id: PlanArg, fmt: FormatOpt = OutputFormat.text) -> None:
+    """检查规划：覆盖与户数；会新增空白区或重叠时退出码为 1 / check a plan (exit 1 if it adds gaps or overlaps)."""
+    try:
+        with _database(get_settings()) as engine:
+            impact = _impact(engine, plan_id)
+    except GeogridError as exc:
+        _fail(exc)
+    if fmt is OutputFormat.json:
+        body = {k: impact[k] for k in ("plan", "coverage", "band", "households")}
+        typer.echo(json.dumps(body, ensure_ascii=False))
+    else:
+        print_check(impact)
+    if impact["coverage"]["introduced"]:
+        raise typer.Exit(1)
+
+
+@plan_app.command("publish")
+def plan_publish_cmd(plan_id: PlanArg, author: AuthorOpt = None) -> None:
+    """发布规划为新版网格（旧版保留可查）/ publish the draft as the new generation."""
+    from geogrid.services import planning
+
+    try:
+        with _database(get_settings()) as engine:
+            done = planning.publish(
+                engine, plan_id, author=_author(author), **_check_options()
+            )
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(
+        f"已发布 published: 规划 plan #{done['id']}，生效 valid from {done['valid_from'][:19]} (UTC)，"
+        f"{done['moves']} 栋楼栋改变网格 buildings moved"
+    )
+    _print_counts(done["counts"])
+
+
+@plan_app.command("discard")
+def plan_discard_cmd(plan_id: PlanArg, author: AuthorOpt = None) -> None:
+    """放弃规划草案 / give a draft up (it stays listed as discarded)."""
+    from geogrid.services import planning
+
+    try:
+        with _database(get_settings()) as engine:
+            planning.discard(engine, plan_id, author=_author(author))
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(f"已放弃 discarded: 规划 plan #{plan_id}")
+
+
+@plan_app.command("rebase")
+def plan_rebase_cmd(plan_id: PlanArg, author: AuthorOpt = None) -> None:
+    """在现行网格上重放草案的编辑 / replay the draft's edits on the current grids."""
+    from geogrid.services import planning
+
+    try:
+        with _database(get_settings()) as engine:
+            state = planning.rebase(engine, plan_id, author=_author(author))
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(f"已 rebase rebased: 规划 plan #{plan_id}")
+    _print_state(state)
+
+
+@plan_app.command("rollback")
+def plan_rollback_cmd(
+    to: Annotated[
+        datetime,
+        typer.Option(
+            "--to",
+            help="回到该时刻（UTC，同 plan show 的时间）的网格",
+            formats=[*DATETIME_FORMATS, "%Y-%m-%dT%H:%M:%S.%f"],
+        ),
+    ],
+    community: CommunityOpt = None,
+    street: StreetOpt = None,
+    author: AuthorOpt = None,
+) -> None:
+    """回滚：重新发布某一时刻的网格（管理员操作）/ publish again the grids as they stood at a time."""
+    from geogrid.services import planning
+    from geogrid.services.assignment import assign_options
+
+    scope = _scope(community, street)
+    settings = get_settings()
+    try:
+        with _database(settings) as engine:
+            done = planning.rollback(
+                engine,
+                scope,
+                to=to,
+                assign=assign_options(settings),
+                author=_author(author),
+            )
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(f"已回滚 rolled back: {scope} → {done['to'][:19]}")
+    _print_counts(done["counts"])
+
+
+# The edit commands (geogrid plan edit ID …) register themselves on ``plan_app``.
+from geogrid.cli import plan_edits  # noqa: E402, F401  # isort: skip
