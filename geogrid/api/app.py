@@ -20,6 +20,7 @@ from geogrid.api.routers import (
     maps,
     ogc,
     people,
+    plans,
 )
 from geogrid.config import Settings, get_settings
 from geogrid.maps.tiles import base_map
@@ -69,6 +70,8 @@ def create_app(
     app.include_router(centres.router)
     app.include_router(addresses.router)
     app.include_router(ogc.router)
+    app.include_router(plans.router)
     for kind in ("public", "staff", "coverage"):  # pages refer to static/ beside them
         app.mount(f"/maps/{kind}/static", maps.ASSETS, name=f"{kind}-map-assets")
+    app.mount("/plans/{plan_id}/static", maps.ASSETS, name="plan-map-assets")
     return app

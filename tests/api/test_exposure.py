@@ -38,6 +38,12 @@ PATH_VALUES = {
     "/maps/staff/{code}.html": [COMMUNITY],
     "/maps/coverage/{code}.html": [COMMUNITY],
     "/maps/cards/{code}.html": [GRID],
+    # The read-only sample holds no plan (these answer 404); test_plans_api
+    # probes a real plan's diff, map and notice as a planner.
+    "/plans/{plan_id}": ["1"],
+    "/plans/{plan_id}/diff": ["1"],
+    "/plans/{plan_id}/map.html": ["1"],
+    "/plans/{plan_id}/notice.csv": ["1"],
 }
 QUERY_VALUES: dict[str, list[str]] = {
     "q": ["1380000", "101室", "何婷", "东大街1号1单元"],
