@@ -7,6 +7,7 @@ changes the published grids until ``geogrid plan publish``; ``diff`` and
 
 import getpass
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -320,6 +321,79 @@ def plan_rollback_cmd(
         _fail(exc)
     console.print(f"已回滚 rolled back: {scope} → {done['to'][:19]}")
     _print_counts(done["counts"])
+
+
+@plan_app.command("propose")
+def plan_propose_cmd(
+    community: Annotated[str, typer.Option("--community", help="社区编码")],
+    households: Annotated[
+        str | None,
+        typer.Option("--households", help="每格户数区间，如 300-500（默认按配置）"),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="写出建议网格（.geojson、.gpkg、.shp）"),
+    ] = None,
+    as_plan: Annotated[
+        bool, typer.Option("--plan", help="据此新建规划草案（一步 replace 编辑）")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="随机种子；相同种子结果相同")] = 0,
+    name: Annotated[str, typer.Option("--name", help="规划名称（配合 --plan）")] = "",
+    author: AuthorOpt = None,
+) -> None:
+    """按户数区间建议网格划分 / propose grids for a community within a households band."""
+    from geogrid.io.writers import write_features
+    from geogrid.services.proposals import propose, propose_plan
+
+    settings = get_settings()
+    band = _band(
+        households, (settings.grid_households_min, settings.grid_households_max)
+    )
+    try:
+        with _database(settings) as engine:
+            proposal = propose(engine, community, band, seed=seed)
+            if output is not None:
+                write_features(proposal.grids, output, layer="grids")
+            state = (
+                propose_plan(
+                    engine, community, proposal, name=name, author=_author(author)
+                )
+                if as_plan
+                else None
+            )
+    except GeogridError as exc:
+        _fail(exc)
+    low, high = band
+    rows = [
+        [g.code, str(g.name), str(g.households), str(g.n_buildings),
+         "是" if low <= g.households <= high else "否",
+         "保留" if g.kept else "新增"]
+        for g in proposal.grids.itertuples()
+    ]  # fmt: skip
+    headers = ["网格 grid", "名称 name", "户数 households", "楼栋 buildings",
+               f"在区间 in band {low}–{high}", "保留 kept"]  # fmt: skip
+    console.print(table(headers, rows, codes=(0, 1), title=f"网格划分建议 {community}"))
+    for problem in proposal.problems:
+        console.print(f"问题 problem：{problem}")
+    if output is not None:
+        console.print(f"已写出 written: {output}")
+    if state is not None:
+        console.print(
+            f"已新建规划 created plan: {state.id}（geogrid plan diff {state.id} 查看影响）"
+        )
+
+
+def _band(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    if text is None:
+        return default
+    found = re.fullmatch(r"\s*(\d+)\s*[-–~,]\s*(\d+)\s*", text)
+    if found is None or int(found[1]) > int(found[2]):
+        _fail(
+            InvalidInput(
+                "value_invalid", field="--households", value=f"{text}（应为 300-500）"
+            )
+        )
+    return int(found[1]), int(found[2])
 
 
 # The edit commands (geogrid plan edit ID …) register themselves on ``plan_app``.

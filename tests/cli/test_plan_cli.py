@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+import geopandas as gpd
 import shapely
 from shapely.geometry import shape
 
@@ -104,6 +105,34 @@ def test_plan_diff_writes_the_map_and_the_notice(
     notice = (tmp_path / "notices" / "notice.csv").read_text(encoding="utf-8-sig")
     assert "东街社区第8网格" in notice
     assert not notice.startswith("\ufeff")  # one BOM, not two
+
+
+def test_plan_propose_writes_grids_and_makes_a_plan(
+    run: CliRunner, sample_copy: Engine, tmp_path: Path
+) -> None:
+    output = tmp_path / "proposal.geojson"
+
+    kept = invoke(run, "plan", "propose", "--community", COMMUNITY)
+    result = invoke(
+        run, "plan", "propose", "--community", COMMUNITY, "--households", "150-250",
+        "-o", output, "--plan", "--author", "wang",
+    )  # fmt: skip
+
+    assert kept.exit_code == 0, kept.output
+    assert "保留" in kept.output  # the sample's grids already fit 300-500
+    assert result.exit_code == 0, result.output
+    assert "东街社区第8网格" in result.output  # new grids numbered after the old
+    found = re.search(r"created plan: (\d+)", result.output)
+    assert found
+    plan = planning.plan_state(sample_copy, int(found[1]))
+    proposed = gpd.read_file(output)
+    assert sorted(proposed["code"]) == sorted(plan.grids["code"])
+    assert set(proposed["code"]).isdisjoint(_grids(sample_copy))  # no reused code
+    assert [s["op"] for s in plan.steps] == ["base", "replace"]
+    assert invoke(run, "plan", "check", found[1]).exit_code == 0
+    again = _new(run)
+    replaced = invoke(run, "plan", "edit", again, "replace", output)
+    assert replaced.exit_code == 0, replaced.output
 
 
 def test_plan_undo_and_discard(
