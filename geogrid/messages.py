@@ -138,7 +138,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Plan {id} is {status} and can no longer change",
     ),
     "plan_grid_unknown": ("草案中没有网格 {code}", "The draft has no grid {code}"),
-    "plan_code_taken": ("网格编码 {code} 在草案中已被使用", "Grid code {code} is already used in the draft"),
+    "plan_code_taken": (
+        "网格编码 {code} 在草案中已被使用",
+        "Grid code {code} is already used in the draft",
+    ),
     "plan_grid_outside": (
         "网格 {code} 不在本规划范围内的任何社区中",
         "Grid {code} lies in no community of this plan's scope",
@@ -160,7 +163,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "所选楼栋已在网格 {code} 中，或不在任何网格中",
         "The chosen buildings are already in grid {code}, or in no grid",
     ),
-    "plan_nothing_to_undo": ("规划 {id} 没有可撤销的编辑", "Plan {id} has no edit to undo"),
+    "plan_nothing_to_undo": (
+        "规划 {id} 没有可撤销的编辑",
+        "Plan {id} has no edit to undo",
+    ),
     "plan_stale": (
         "规划 {id} 基于旧版网格，现行网格已被他人发布更改：请先 rebase（geogrid plan rebase {id}）再发布",
         "Plan {id} is based on an older generation, someone published since: rebase it first (geogrid plan rebase {id})",
