@@ -114,11 +114,14 @@ def create_person(bind: Bind, caller: Caller, values: dict[str, Any]) -> dict[st
         people_store.upsert_persons(session, [{"code": code} | fields])
         record = people_store.person_record(session, code)
         assert record is not None  # just written in this transaction
-        account_store.audit(
-            session, caller.username, "person.create", f"person:{code}",
-            before=None, after=_plain(record),
-        )  # fmt: skip
-        record_batch(session, "edit", f"person:{code}")
+        _audited(
+            session,
+            caller,
+            "person.create",
+            f"person:{code}",
+            before=None,
+            after=_plain(record),
+        )
     return _out(record)
 
 
@@ -146,11 +149,14 @@ def update_person(
             )
         after = people_store.person_record(session, code)
         assert after is not None
-        account_store.audit(
-            session, caller.username, "person.update", f"person:{code}",
-            before=_plain(before), after=_plain(after),
-        )  # fmt: skip
-        record_batch(session, "edit", f"person:{code}")
+        _audited(
+            session,
+            caller,
+            "person.update",
+            f"person:{code}",
+            before=_plain(before),
+            after=_plain(after),
+        )
     return _out(after)
 
 
@@ -207,11 +213,14 @@ def add_assignment(
         record = people_store.assignment_record(assignment) | {
             "person_code": values["person_code"]
         }
-        account_store.audit(
-            session, caller.username, "assignment.create", f"assignment:{assignment.id}",
-            before=None, after=_plain(record),
-        )  # fmt: skip
-        record_batch(session, "edit", f"assignment:{assignment.id}")
+        _audited(
+            session,
+            caller,
+            "assignment.create",
+            f"assignment:{assignment.id}",
+            before=None,
+            after=_plain(record),
+        )
     return _assignment_out(record)
 
 
@@ -267,11 +276,14 @@ def end_assignment(
         after = people_store.assignment_record(found) | {
             "person_code": before["person_code"]
         }
-        account_store.audit(
-            session, caller.username, "assignment.end", f"assignment:{assignment_id}",
-            before=_plain(before), after=_plain(after),
-        )  # fmt: skip
-        record_batch(session, "edit", f"assignment:{assignment_id}")
+        _audited(
+            session,
+            caller,
+            "assignment.end",
+            f"assignment:{assignment_id}",
+            before=_plain(before),
+            after=_plain(after),
+        )
     return _assignment_out(after)
 
 
@@ -400,6 +412,22 @@ def audit_log(
         return account_store.audit_entries(
             session, target=target, limit=limit, offset=offset
         )
+
+
+def _audited(
+    session: Any,
+    caller: Caller,
+    action: str,
+    target: str,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> None:
+    """Log a change and record a batch, in the change's own transaction."""
+    account_store.audit(
+        session, caller.username, action, target, before=before, after=after
+    )
+    record_batch(session, "edit", target)
 
 
 def _visible_codes(table: pd.DataFrame, caller: Caller) -> set[str]:

@@ -1,42 +1,19 @@
 """The roster over HTTP: logins, street scope, ETag/If-Match, and the audit log."""
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
-from geogrid.api.app import create_app
 from geogrid.api.deps import get_caller
-from geogrid.config import Settings
 from geogrid.domain.access import Caller, Role
 from geogrid.services import accounts
 from geogrid.store.engine import Bind
+from tests.api.conftest import STREET, login
 from tests.services.test_lookup import LAT, LON
 
-STREET = "620899001000"
 GRID = "620899001001001"
 
 
-@pytest.fixture
-def api(sample_copy: Bind) -> Iterator[TestClient]:
-    accounts.add_user(sample_copy, "admin", "admin-pass", "admin")
-    accounts.add_user(sample_copy, "li", "staff-pass", "staff", street=STREET)
-    accounts.add_user(sample_copy, "wang", "plan-pass1", "planner")
-    settings = Settings(_env_file=None, database_url="sqlite:///unused.sqlite")  # type: ignore[call-arg]
-    with TestClient(create_app(settings, bind=sample_copy)) as client:
-        yield client
-
-
-def _login(api: TestClient, username: str, password: str) -> dict[str, str]:
-    response = api.post(
-        "/auth/token", data={"username": username, "password": password}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 def test_login_and_who_am_i(api: TestClient) -> None:
-    staff = _login(api, "li", "staff-pass")
+    staff = login(api, "li", "staff-pass")
 
     assert api.get("/auth/me").json()["role"] == "public"
     assert api.get("/auth/me", headers=staff).json() == {
@@ -60,12 +37,12 @@ def test_api_keys_for_scripts(api: TestClient, sample_copy: Bind) -> None:
 
 
 def test_only_staff_read_the_roster(api: TestClient) -> None:
-    planner = _login(api, "wang", "plan-pass1")
+    planner = login(api, "wang", "plan-pass1")
 
     assert api.get("/people").status_code == 403
     assert api.get("/people/P00001").status_code == 403
     assert api.get("/people", headers=planner).status_code == 403
-    staff = _login(api, "li", "staff-pass")
+    staff = login(api, "li", "staff-pass")
     page = api.get("/people", params={"q": "何婷"}, headers=staff).json()
     assert all("何婷" in p["name"] for p in page["items"])
     first = next(p for p in page["items"] if p["code"] == "P00001")
@@ -93,7 +70,7 @@ def test_staff_of_another_street_see_no_one(api: TestClient) -> None:
 
 
 def test_a_stale_write_gets_412_and_changes_nothing(api: TestClient) -> None:
-    staff = _login(api, "li", "staff-pass")
+    staff = login(api, "li", "staff-pass")
     first = api.get("/people/P00001", headers=staff)
     etag = first.headers["ETag"]
 
@@ -121,7 +98,7 @@ def test_a_stale_write_gets_412_and_changes_nothing(api: TestClient) -> None:
 
 
 def test_assignments_are_added_changed_and_ended(api: TestClient) -> None:
-    staff = _login(api, "li", "staff-pass")
+    staff = login(api, "li", "staff-pass")
     person = api.post(
         "/people",
         json={"code": "PN001", "name": "新网格员", "phone": "13900000001"},
@@ -169,8 +146,8 @@ def test_assignments_are_added_changed_and_ended(api: TestClient) -> None:
 
 
 def test_admins_read_who_changed_what(api: TestClient) -> None:
-    staff = _login(api, "li", "staff-pass")
-    admin = _login(api, "admin", "admin-pass")
+    staff = login(api, "li", "staff-pass")
+    admin = login(api, "admin", "admin-pass")
     etag = api.get("/people/P00001", headers=staff).headers["ETag"]
     api.patch(
         "/people/P00001",
@@ -189,7 +166,7 @@ def test_admins_read_who_changed_what(api: TestClient) -> None:
 
 
 def test_an_edit_reaches_the_public_lookup_at_once(api: TestClient) -> None:
-    staff = _login(api, "li", "staff-pass")
+    staff = login(api, "li", "staff-pass")
     before = api.get("/lookup", params={"lon": LON, "lat": LAT}).json()
     etag = api.get("/people/P00001", headers=staff).headers["ETag"]
     api.patch(
@@ -210,8 +187,8 @@ def test_an_edit_reaches_the_public_lookup_at_once(api: TestClient) -> None:
 def test_schemes_are_public_and_only_admins_store_them(api: TestClient) -> None:
     from geogrid.domain.roles import load_preset
 
-    admin = _login(api, "admin", "admin-pass")
-    staff = _login(api, "li", "staff-pass")
+    admin = login(api, "admin", "admin-pass")
+    staff = login(api, "li", "staff-pass")
     names = {s["name"] for s in api.get("/schemes").json()}
     one = api.get("/schemes/三长")
     definition = load_preset("三长").model_dump(mode="json") | {"name": "浦城三长"}
@@ -231,7 +208,7 @@ def test_schemes_are_public_and_only_admins_store_them(api: TestClient) -> None:
 
 
 def test_assignments_list_by_target(api: TestClient) -> None:
-    staff = _login(api, "li", "staff-pass")
+    staff = login(api, "li", "staff-pass")
 
     page = api.get("/assignments", params={"target_code": GRID}, headers=staff).json()
 

@@ -1,7 +1,5 @@
 """``/plans`` over HTTP: planners draft, edit, compare and publish; admins roll back."""
 
-from collections.abc import Iterator
-
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -10,37 +8,16 @@ import geopandas as gpd
 import shapely
 from shapely.geometry import mapping
 
-from geogrid.api.app import create_app
-from geogrid.config import Settings
-from geogrid.services import accounts, planning
+from geogrid.services import planning
 from geogrid.store.engine import Bind
+from tests.api.conftest import login
 from tests.conftest import SAMPLE
 from tests.services.test_planning import COMMUNITY, GRID, NEW, _grids, _split_line
-
-STREET = "620899001000"
-
-
-@pytest.fixture
-def api(sample_copy: Bind) -> Iterator[TestClient]:
-    accounts.add_user(sample_copy, "admin", "admin-pass", "admin")
-    accounts.add_user(sample_copy, "li", "staff-pass", "staff", street=STREET)
-    accounts.add_user(sample_copy, "wang", "plan-pass1", "planner")
-    settings = Settings(_env_file=None, database_url="sqlite:///unused.sqlite")  # type: ignore[call-arg]
-    with TestClient(create_app(settings, bind=sample_copy)) as client:
-        yield client
-
-
-def _login(api: TestClient, username: str, password: str) -> dict[str, str]:
-    response = api.post(
-        "/auth/token", data={"username": username, "password": password}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture
 def planner(api: TestClient) -> dict[str, str]:
-    return _login(api, "wang", "plan-pass1")
+    return login(api, "wang", "plan-pass1")
 
 
 def _new(api: TestClient, headers: dict[str, str]) -> dict:
@@ -66,14 +43,14 @@ def _codes(summary: dict) -> list[str]:
 
 
 def test_plans_are_for_planners(api: TestClient) -> None:
-    staff = _login(api, "li", "staff-pass")
+    staff = login(api, "li", "staff-pass")
 
     for headers in ({}, staff):
         assert api.get("/plans", headers=headers).status_code == 403
         refused = api.post("/plans", json={"scope": COMMUNITY}, headers=headers)
         assert refused.status_code == 403
         assert refused.json()["code"] == "forbidden"
-    admin = _login(api, "admin", "admin-pass")
+    admin = login(api, "admin", "admin-pass")
     assert api.get("/plans", headers=admin).status_code == 200
 
 
@@ -266,7 +243,7 @@ def test_only_admins_roll_back(
     body = {"scope": COMMUNITY, "to": before}
 
     refused = api.post("/plans/rollback", json=body, headers=planner)
-    admin = _login(api, "admin", "admin-pass")
+    admin = login(api, "admin", "admin-pass")
     done = api.post("/plans/rollback", json=body, headers=admin)
 
     assert refused.status_code == 403
