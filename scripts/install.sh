@@ -10,7 +10,7 @@ SUDO=""
 
 packages=(python3 python3-venv python3-dev libsqlite3-mod-spatialite)
 if [ "${1:-}" = "--test" ]; then
-    packages+=(postgresql postgresql-contrib postgis chromium chromium-driver)
+    packages+=(postgresql postgresql-contrib postgis chromium chromium-driver gdal-bin)
 fi
 
 missing=()
