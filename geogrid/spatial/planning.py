@@ -219,6 +219,11 @@ def renumber_grid(draft: gpd.GeoDataFrame, code: str, *, to: str) -> gpd.GeoData
     return out.sort_values("code", ignore_index=True)
 
 
+def _multi(geom: shapely.Geometry) -> shapely.Geometry:
+    """A polygon as a normalised MultiPolygon: one polygon stored either way is unchanged."""
+    return shapely.normalize(shapely.MultiPolygon(list(shapely.get_parts(geom))))
+
+
 def _clean(geom: shapely.Geometry) -> shapely.Geometry:
     """Drop the hairline slivers floating-point overlay leaves (under 1 cm²)."""
     parts = [p for p in shapely.get_parts(shapely.make_valid(geom)) if p.area > 1e-4]
@@ -269,9 +274,7 @@ def impact(
         for c in set(old_by.index) & set(new_by.index)
         if old_by.at[c, "name"] != new_by.at[c, "name"]
         or not shapely.equals_exact(
-            shapely.normalize(old_by.at[c, "geometry"]),
-            shapely.normalize(new_by.at[c, "geometry"]),
-            1e-6,
+            _multi(old_by.at[c, "geometry"]), _multi(new_by.at[c, "geometry"]), 1e-6
         )
     )
 

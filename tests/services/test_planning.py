@@ -229,3 +229,28 @@ def test_a_plan_that_adds_an_overlap_is_not_published(sample_copy: Bind) -> None
         planning.publish(sample_copy, plan.id, author="wang", **OPTIONS)
     assert refused.value.code == "plan_adds_defects"
     assert "overlap" in refused.value.params["rules"]
+
+
+def test_the_same_outline_as_a_polygon_is_not_a_change(sample_copy: Bind) -> None:
+    plan = planning.new_plan(sample_copy, COMMUNITY, author="wang")
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": g.code, "name": g.name},
+                "geometry": mapping(
+                    shapely.get_parts(g.geometry)[0]
+                ),  # Multi → Polygon
+            }
+            for g in plan.grids.itertuples()
+        ],
+    }
+    planning.edit(
+        sample_copy, plan.id, "replace", {"features": collection}, author="wang"
+    )
+
+    impact = planning.diff(sample_copy, plan.id, **OPTIONS)
+
+    assert impact["grids"] == {"added": [], "removed": [], "changed": []}
+    assert impact["moves"] == []
