@@ -13,7 +13,7 @@ URL-encoded, in rotation (``lookup_addresses.lua``). Errors are non-2xx
 answers plus socket errors (connect, read, write, timeouts over 10 s).
 
 Usage: .venv/bin/python benchmarks/load.py [--seconds 60] [--threads 2]
-    [--addresses 3000] [--warmup 5] [--postgres postgresql+psycopg://u:pw@host/db]
+    [--addresses 3000] [--warmup 5] [--workers 1] [--postgres postgresql+psycopg://u:pw@host/db]
 """
 
 import argparse
@@ -70,7 +70,7 @@ def run_backend(
         ("point", LUA, point_args),
         ("address", ADDRESS_LUA, address_args),
     ]
-    with serve(url) as base:
+    with serve(url, workers=args.workers) as base:
         centre = {"lon": (box[0] + box[2]) / 2, "lat": (box[1] + box[3]) / 2}
         first_point = first_answer(base, centre)
         first_address = first_answer(base, {"address": texts[0]})
@@ -96,7 +96,7 @@ def print_table(
     print(
         f"\n== /lookup over HTTP: {CONCURRENCY} connections, {args.threads} wrk "
         f"threads, {args.seconds} s per run after {args.warmup} s unmeasured; "
-        "one uvicorn worker"
+        f"{args.workers} uvicorn worker(s)"
     )
     header = f"{'backend':<12}{'lookup':<9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
     print(
@@ -116,6 +116,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=60, help="per wrk run")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn workers (they share the cores with wrk)",
+    )
     parser.add_argument("--addresses", type=int, default=3000)
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured load, s")
     parser.add_argument("--seed", type=int, default=1)

@@ -170,17 +170,17 @@ def load(base: str, box: Box, seconds: int, args: argparse.Namespace) -> Row:
 
 
 @contextmanager
-def serve(url: str) -> Iterator[str]:
-    """Run the app in one uvicorn worker on 127.0.0.1; yield its base URL; always stop it.
+def serve(url: str, *, workers: int = 1) -> Iterator[str]:
+    """Run the app in uvicorn on 127.0.0.1; yield its base URL; always stop it.
 
-    One worker on purpose: the load tool needs the machine's other core.
+    One worker by default: on two cores the load tool needs the other one.
     """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "uvicorn", "geogrid.api.app:create_app", "--factory"]
-    cmd += ["--host", "127.0.0.1", f"--port={port}", "--workers=1"]
+    cmd += ["--host", "127.0.0.1", f"--port={port}", f"--workers={workers}"]
     cmd += ["--log-level=warning", "--no-access-log"]
     env = os.environ | {"GEOGRID_DATABASE_URL": url}
     with tempfile.TemporaryFile("w+") as log:

@@ -188,6 +188,9 @@ def lookup_cmd(
 def serve_cmd(
     host: Annotated[str | None, typer.Option("--host")] = None,
     port: Annotated[int | None, typer.Option("--port")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="进程数 worker processes")
+    ] = None,
 ) -> None:
     """启动网络服务（OpenAPI 文档在 /docs）/ run the web service."""
     import uvicorn
@@ -198,4 +201,6 @@ def serve_cmd(
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        workers=workers or settings.workers,
+        access_log=False,
     )
