@@ -1,4 +1,4 @@
-"""Plans on the sample county for the map and notice tests: a split and a merge."""
+"""Plans on the sample county for the plan tests: codes, a split line, a split and a merge."""
 
 from typing import Any
 
@@ -8,7 +8,8 @@ from shapely.geometry import mapping
 from geogrid.services import planning
 from geogrid.services.assignment import AssignOptions
 from geogrid.spatial.coverage import CoverageOptions
-from geogrid.store.engine import Bind
+from geogrid.store import areas as area_store
+from geogrid.store.engine import Bind, session_scope
 
 COMMUNITY = "620899001001"  # 东街社区
 GRID = "620899001001001"  # split in two: its eastern half becomes NEW
@@ -24,20 +25,48 @@ OPTIONS: dict[str, Any] = {
 }
 
 
+def current_grids(bind: Bind, **kwargs: object) -> list[str]:
+    """Codes of the community's published grids (``as_of=`` for an earlier moment)."""
+    with session_scope(bind) as session:
+        frame = area_store.areas_frame(
+            session, level="grid", parent_codes=[COMMUNITY], **kwargs
+        )
+    return sorted(frame["code"])
+
+
+def split_line(state: planning.PlanState, code: str) -> dict[str, Any]:
+    """A north-south GeoJSON line through the middle of a draft's grid, past both edges."""
+    grid = state.grids[state.grids["code"] == code].geometry.iloc[0]
+    _, miny, _, maxy = grid.bounds
+    x = grid.centroid.x
+    return mapping(shapely.LineString([(x, miny - 0.01), (x, maxy + 0.01)]))
+
+
+def grids_collection(grids: Any) -> dict[str, Any]:
+    """A frame of grids (code, name, geometry) as the FeatureCollection ``replace`` takes."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": g.code, "name": g.name},
+                "geometry": mapping(g.geometry),
+            }
+            for g in grids.itertuples()
+        ],
+    }
+
+
 def split_plan(bind: Bind, *, rename: str | None = None) -> dict[str, Any]:
     """Split grid 1 along its centre line (and rename the new half); returns the diff."""
     plan = planning.new_plan(bind, COMMUNITY, author="wang")
-    grid = plan.grids[plan.grids["code"] == GRID].geometry.iloc[0]
-    _, miny, _, maxy = grid.bounds
-    x = grid.centroid.x
-    line = shapely.LineString([(x, miny - 0.01), (x, maxy + 0.01)])
     planning.edit(
         bind,
         plan.id,
         "split",
         {
             "grid": GRID,
-            "line": mapping(line),
+            "line": split_line(plan, GRID),
             "new": [[GRID, "东街社区第1网格"], [NEW, "东街社区第8网格"]],
         },
         author="wang",

@@ -6,13 +6,13 @@ from fastapi.testclient import TestClient
 
 import geopandas as gpd
 import shapely
-from shapely.geometry import mapping
 
 from geogrid.services import planning
 from geogrid.store.engine import Bind
 from tests.api.conftest import login
 from tests.conftest import SAMPLE
-from tests.services.test_planning import COMMUNITY, GRID, NEW, _grids, _split_line
+from tests.plans import COMMUNITY, GRID, NEW, grids_collection, split_line
+from tests.plans import current_grids as _grids
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def _new(api: TestClient, headers: dict[str, str]) -> dict:
 
 
 def _split_body(bind: Bind, plan_id: int) -> dict:
-    line = _split_line(planning.plan_state(bind, plan_id), GRID)
+    line = split_line(planning.plan_state(bind, plan_id), GRID)
     return {
         "op": "split",
         "params": {
@@ -131,17 +131,7 @@ def test_a_replacement_that_adds_an_overlap_is_not_published(
     grids.loc[chosen, "geometry"] = shapely.buffer(
         grids[chosen].geometry.to_numpy(), 0.001
     )
-    features = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {"code": g.code, "name": g.name},
-                "geometry": mapping(g.geometry),
-            }
-            for g in grids.itertuples()
-        ],
-    }
+    features = grids_collection(grids)
 
     replaced = api.post(
         f"/plans/{plan['id']}/edits",

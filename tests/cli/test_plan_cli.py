@@ -15,7 +15,8 @@ from shapely.geometry import shape
 
 from geogrid.services import planning
 from tests.cli.conftest import invoke
-from tests.services.test_planning import COMMUNITY, GRID, NEW, _grids, _split_line
+from tests.plans import COMMUNITY, GRID, NEW, split_line
+from tests.plans import current_grids as _grids
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def _new(run: CliRunner) -> int:
 
 
 def _split(run: CliRunner, bind: Engine, plan_id: int, line: str = "") -> None:
-    line = line or json.dumps(_split_line(planning.plan_state(bind, plan_id), GRID))
+    line = line or json.dumps(split_line(planning.plan_state(bind, plan_id), GRID))
     result = invoke(
         run,
         *("plan", "edit", plan_id, "split", "--grid", GRID, "--line", line),
@@ -139,7 +140,7 @@ def test_plan_undo_and_discard(
     run: CliRunner, sample_copy: Engine, tmp_path: Path
 ) -> None:
     plan_id = _new(run)
-    line = shape(_split_line(planning.plan_state(sample_copy, plan_id), GRID))
+    line = shape(split_line(planning.plan_state(sample_copy, plan_id), GRID))
     (tmp_path / "line.wkt").write_text(shapely.to_wkt(line), encoding="utf-8")
     _split(run, sample_copy, plan_id, line=str(tmp_path / "line.wkt"))
 

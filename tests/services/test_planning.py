@@ -8,32 +8,12 @@ from shapely.geometry import mapping
 from geogrid.errors import InvalidInput
 from geogrid.services import planning
 from geogrid.services.assignment import AssignOptions
-from geogrid.spatial.coverage import CoverageOptions
 from geogrid.spatial.crs import local_crs
-from geogrid.store import areas as area_store
 from geogrid.store import links as link_store
 from geogrid.store.batches import utcnow
 from geogrid.store.engine import Bind, session_scope
-
-COMMUNITY = "620899001001"
-GRID = "620899001001001"
-NEW = "620899001001008"
-OPTIONS = {"assign": AssignOptions(), "coverage": CoverageOptions(), "band": (300, 500)}
-
-
-def _grids(bind: Bind, **kwargs: object) -> list[str]:
-    with session_scope(bind) as session:
-        frame = area_store.areas_frame(
-            session, level="grid", parent_codes=[COMMUNITY], **kwargs
-        )
-    return sorted(frame["code"])
-
-
-def _split_line(state: planning.PlanState, code: str) -> dict:
-    grid = state.grids[state.grids["code"] == code].geometry.iloc[0]
-    _, miny, _, maxy = grid.bounds
-    x = grid.centroid.x
-    return mapping(shapely.LineString([(x, miny - 0.01), (x, maxy + 0.01)]))
+from tests.plans import COMMUNITY, GRID, NEW, OPTIONS, grids_collection, split_line
+from tests.plans import current_grids as _grids
 
 
 def _split(bind: Bind, plan: planning.PlanState) -> planning.PlanState:
@@ -43,7 +23,7 @@ def _split(bind: Bind, plan: planning.PlanState) -> planning.PlanState:
         "split",
         {
             "grid": GRID,
-            "line": _split_line(plan, GRID),
+            "line": split_line(plan, GRID),
             "new": [[GRID, "东街社区第1网格"], [NEW, "东街社区第8网格"]],
         },
         author="wang",
@@ -210,17 +190,7 @@ def test_a_plan_that_adds_an_overlap_is_not_published(sample_copy: Bind) -> None
     grids.loc[chosen, "geometry"] = shapely.buffer(
         grids[chosen].geometry.to_numpy(), 0.001
     )
-    collection = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {"code": g.code, "name": g.name},
-                "geometry": mapping(g.geometry),
-            }
-            for g in grids.itertuples()
-        ],
-    }
+    collection = grids_collection(grids)
     planning.edit(
         sample_copy, plan.id, "replace", {"features": collection}, author="wang"
     )
@@ -233,19 +203,10 @@ def test_a_plan_that_adds_an_overlap_is_not_published(sample_copy: Bind) -> None
 
 def test_the_same_outline_as_a_polygon_is_not_a_change(sample_copy: Bind) -> None:
     plan = planning.new_plan(sample_copy, COMMUNITY, author="wang")
-    collection = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {"code": g.code, "name": g.name},
-                "geometry": mapping(
-                    shapely.get_parts(g.geometry)[0]
-                ),  # Multi → Polygon
-            }
-            for g in plan.grids.itertuples()
-        ],
-    }
+    polygons = plan.grids.assign(  # Multi → Polygon: the same outline, stored otherwise
+        geometry=[shapely.get_parts(g)[0] for g in plan.grids.geometry]
+    )
+    collection = grids_collection(polygons)
     planning.edit(
         sample_copy, plan.id, "replace", {"features": collection}, author="wang"
     )
