@@ -106,9 +106,7 @@ def plan_state(bind: Bind, plan_id: int) -> PlanState:
     with session_scope(bind) as session:
         plan = _plan(session, plan_id)
         steps = plan_store.steps(session, plan_id)
-        stale = plan.status == "draft" and (
-            _signature(_scope_grids(session, plan.scope_code)[1]) != plan.base_signature
-        )
+        stale = _is_stale(plan, _scope_grids(session, plan.scope_code)[1])
         return PlanState(
             plan.id,
             plan.name,
@@ -221,6 +219,7 @@ def diff(
     with session_scope(bind) as session:
         plan = _plan(session, plan_id)
         _, old = _scope_grids(session, plan.scope_code)
+        is_stale = _is_stale(plan, old)
         new = _frame(plan_store.steps(session, plan_id)[-1].grids)
         communities = _scope_communities(session, plan.scope_code)
         outline = shapely.union_all(communities.geometry.to_numpy())
@@ -271,7 +270,7 @@ def diff(
     result["plan"] = {
         "id": plan_id,
         "scope": plan.scope_code,
-        "stale": plan_state(bind, plan_id).is_stale,
+        "stale": is_stale,
     }
     return result
 
@@ -317,6 +316,9 @@ def publish(
         )
     with session_scope(bind) as session:
         plan = _draft(session, plan_id)
+        # Again inside the write: someone may have published since the diff.
+        if _is_stale(plan, _scope_grids(session, plan.scope_code)[1]):
+            raise InvalidInput("plan_stale", id=plan_id)
         grids = _frame(plan_store.steps(session, plan_id)[-1].grids)
         now = utcnow()
         counts = _publish_grids(
@@ -341,7 +343,8 @@ def rebase(bind: Bind, plan_id: int, *, author: str) -> PlanState:
     """
     with session_scope(bind) as session:
         plan = _draft(session, plan_id)
-        _, grids = _scope_grids(session, plan.scope_code)
+        _, current = _scope_grids(session, plan.scope_code)
+        grids = current
         steps = plan_store.steps(session, plan_id)
         replayed = []
         for step in steps[1:]:
@@ -354,7 +357,7 @@ def rebase(bind: Bind, plan_id: int, *, author: str) -> PlanState:
             op="base",
             params={"rebased_by": author},
             author=author,
-            grids=_geojson(_scope_grids(session, plan.scope_code)[1]),
+            grids=_geojson(current),
         )
         for step, after in replayed:
             plan_store.add_step(
@@ -365,7 +368,7 @@ def rebase(bind: Bind, plan_id: int, *, author: str) -> PlanState:
                 author=step.author,
                 grids=after,
             )
-        plan.base_signature = _signature(_scope_grids(session, plan.scope_code)[1])
+        plan.base_signature = _signature(current)
     return plan_state(bind, plan_id)
 
 
@@ -524,6 +527,11 @@ def _scope_grids(
         crs=STORAGE_CRS,
     )
     return level, frame
+
+
+def _is_stale(plan: Any, current: gpd.GeoDataFrame) -> bool:
+    """Whether a draft's base is no longer ``current``, its scope's grids now."""
+    return plan.status == "draft" and _signature(current) != plan.base_signature
 
 
 def _signature(grids: gpd.GeoDataFrame) -> str:
