@@ -5,6 +5,8 @@ against the configured band, so overloaded grids stand out, and each card
 names the households and role-holders it counts.
 """
 
+from collections import Counter
+
 import folium
 
 from geogrid.maps.base import OfflineMap, community_page
@@ -38,6 +40,7 @@ def staff_map(
     page = community_page(
         data.community.geometry, title=f"{data.community.name} 网格工作图", tiles=tiles
     )
+    buildings = Counter(b.grid for b in data.buildings)  # one pass, not one per grid
     add_community_layers(
         page,
         data,
@@ -45,7 +48,7 @@ def staff_map(
         grid_colors=[BAND_COLORS[band_of(g.households, band)] for g in data.grids],
         grid_notes=[
             f"户数 {g.households or 0}（标准 {band[0]}–{band[1]}）· 任职 {len(g.cards)}"
-            f" · 楼栋 {sum(b.grid == g.code for b in data.buildings)}"
+            f" · 楼栋 {buildings[g.code]}"
             for g in data.grids
         ],
         shift=tiles.shift,
