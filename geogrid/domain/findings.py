@@ -57,6 +57,12 @@ RULES: dict[str, Rule] = {
         ),
         Rule("invalid_geometry", Severity.ERROR, "几何无效", "invalid geometry"),
         Rule(
+            "geometry_unprocessable",
+            Severity.ERROR,
+            "几何无法计算（请修复后重新检查）",
+            "geometry GEOS cannot overlay: repair it and check again",
+        ),
+        Rule(
             "edge_mismatch",
             Severity.WARNING,
             "边界未对齐（相邻边几乎重合却不一致）",
@@ -77,6 +83,12 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "address_unassigned", Severity.ERROR, "地址未归属", "address not assigned"
+        ),
+        Rule(
+            "address_far_from_building",
+            Severity.WARNING,
+            "地址离楼栋太远（请核对位置）",
+            "address far from every building: check where it is",
         ),
         Rule(
             "lane_crosses_grids", Severity.WARNING, "弄巷跨网格", "lane crossing grids"

@@ -10,11 +10,12 @@ from typing import Any
 import pandas as pd
 
 import geopandas as gpd
+import shapely
 
 from geogrid.domain.checks import load_findings, role_findings
 from geogrid.domain.findings import FINDING_COLUMNS, RULES
 from geogrid.services.assignment import AssignOptions
-from geogrid.spatial.assign import assign_addresses, assign_buildings
+from geogrid.spatial.assign import AddressReason, assign_addresses, assign_buildings
 from geogrid.spatial.coverage import (
     CoverageOptions,
     check_areas,
@@ -83,7 +84,12 @@ def compute_findings(data: dict[str, Any], options: CheckOptions) -> gpd.GeoData
     parts = [
         _area_findings(areas_m, options.coverage),
         _building_findings(buildings_m, links),
-        _address_findings(data["addresses"].to_crs(metric), buildings_m, address_links),
+        _address_findings(
+            data["addresses"].to_crs(metric),
+            buildings_m,
+            address_links,
+            tolerance_m=rule.tolerance_m,
+        ),
         lane_findings(data["lanes"][["code", "geometry"]].to_crs(metric), grids_m),
         service_findings(
             homes,
@@ -184,7 +190,11 @@ def _building_findings(
 
 
 def _address_findings(
-    addresses_m: gpd.GeoDataFrame, buildings_m: gpd.GeoDataFrame, links: pd.DataFrame
+    addresses_m: gpd.GeoDataFrame,
+    buildings_m: gpd.GeoDataFrame,
+    links: pd.DataFrame,
+    *,
+    tolerance_m: float,
 ) -> gpd.GeoDataFrame:
     """One finding per building whose addresses are unassigned, else per address."""
     bad = links[links["reason"].isin(UNASSIGNED)].join(addresses_m.geometry)
@@ -218,7 +228,49 @@ def _address_findings(
                     a.geometry,
                 )
             )
+    rows += _far_from_buildings(addresses_m, buildings_m, links, tolerance_m)
     return _geo(rows, addresses_m.crs)
+
+
+def _far_from_buildings(
+    addresses_m: gpd.GeoDataFrame,
+    buildings_m: gpd.GeoDataFrame,
+    links: pd.DataFrame,
+    tolerance_m: float,
+) -> list[tuple[Any, ...]]:
+    """Addresses that took a grid only because no building was near enough.
+
+    Such a point is often a mis-geocoded door or a building missing from the
+    footprints: it is assigned, but a planner should look at it. Without any
+    buildings the rule says nothing: every address would be "far".
+    """
+    far = links[links["reason"] == AddressReason.IN_GRID.value]
+    if not len(far) or not len(buildings_m):
+        return []
+    points = addresses_m.geometry.loc[far.index].to_numpy()
+    tree = shapely.STRtree(buildings_m.geometry.to_numpy())
+    (pi, bj), dist = tree.query_nearest(points, return_distance=True, all_matches=False)
+    # IN_GRID also covers a point between buildings of two grids: not far.
+    keep = dist > tolerance_m
+    pi, bj, dist = pi[keep], bj[keep], dist[keep]
+    nearest_code = buildings_m["code"].to_numpy(dtype=object)
+    return [
+        (
+            "address_far_from_building",
+            (code,),
+            grid,
+            {"distance_m": round(float(d), 1), "nearest_building": nearest_code[j]},
+            points[i],
+        )
+        for i, j, d, code, grid in zip(
+            pi,
+            bj,
+            dist,
+            far["code"].to_numpy()[pi],
+            far["grid_code"].to_numpy()[pi],
+            strict=True,
+        )
+    ]
 
 
 def _geo(rows: list[tuple[Any, ...]], crs: Any) -> gpd.GeoDataFrame:

@@ -65,7 +65,7 @@ class CoverageOptions:
         sliver_width_m: ...or thinner than this, the width being the diameter
             of its maximum inscribed circle.
         min_area_m2: Gaps, overlaps and parts outside the parent below this are
-            not reported at all.
+            not reported at all (holes of a union are, however small).
         edge_gap_m: Edges closer than this that do not match are an
             ``edge_mismatch`` (the ``gap_width`` of the GEOS coverage validator).
         outside_tolerance_m: How far a child may reach outside its parent.
@@ -154,8 +154,37 @@ def _widths(pieces: _Array, threshold: float) -> _Array:
     return width
 
 
+def _ring_crumbs(
+    pieces: _Array,
+    from_difference: _Array,
+    owner: _Array,
+    area: _Array,
+    unions: _Array,
+    groups: _Array,
+    o: CoverageOptions,
+) -> _Array:
+    """Small difference pieces that are holes of the children's union.
+
+    A difference leaves 1e-9 m² crumbs where edges match exactly, so pieces
+    below ``min_area_m2`` are dropped; but a ring the data itself holds is no
+    noise, however small, and is kept as it is without a parent.
+    """
+    small = np.flatnonzero(from_difference & (area < o.min_area_m2) & (area > 0))
+    if not len(small) or not len(groups):
+        return small[:0]
+    rings, ring_group = _holes(unions, groups)
+    pi, hj = shapely.STRtree(rings).query(
+        shapely.point_on_surface(pieces[small]), predicate="within"
+    )
+    return small[np.unique(pi[ring_group[hj] == owner[small[pi]]])]
+
+
 def _gaps(c: _Children, unions: _Array, outlines: _Array, o: CoverageOptions) -> tuple:
-    """Connected gap pieces (parent minus union, or holes without a parent)."""
+    """Connected gap pieces (parent minus union, or holes without a parent).
+
+    Holes of a union are all kept (a ring in the data is never numerical
+    noise); other pieces below ``min_area_m2`` are crumbs of the overlay.
+    """
     has = ~(shapely.is_missing(outlines) | shapely.is_empty(outlines))
     holes, hole_group = _holes(unions, np.flatnonzero(~has))
     with_parent = np.flatnonzero(has)
@@ -163,7 +192,10 @@ def _gaps(c: _Children, unions: _Array, outlines: _Array, o: CoverageOptions) ->
     pieces, sub = shapely.get_parts(np.r_[rest, holes], return_index=True)
     owner = np.r_[with_parent, hole_group].astype(int)[sub]
     area = shapely.area(pieces)
-    keep = area >= o.min_area_m2
+    keep = (area >= o.min_area_m2) | ((sub >= len(rest)) & (area > 0))
+    keep[_ring_crumbs(pieces, sub < len(rest), owner, area, unions, with_parent, o)] = (
+        True
+    )
     pieces, owner, area = pieces[keep], owner[keep], area[keep]
     width = _widths(pieces, o.sliver_width_m)
     thin = (area < o.sliver_area_m2) | (width < o.sliver_width_m)
@@ -306,7 +338,8 @@ def area_findings(
       (edges that nearly but do not exactly meet, and overlapping ones);
       measure ``length_m``.
 
-    Gaps, overlaps and outside parts below ``min_area_m2`` are left out.
+    Gaps, overlaps and outside parts below ``min_area_m2`` are left out, but
+    not holes of the union: a ring in the data is never numerical noise.
 
     Args:
         children: Columns ``code`` and polygon ``geometry`` (None or empty
@@ -403,7 +436,60 @@ def check_areas(
         keys, group = np.unique(parent[members], return_inverse=True)
         outlines = object_array([geoms[k] if k >= 0 else None for k in keys])
         parents = object_array([codes[k] if k >= 0 else None for k in keys])
-        rows += _check(
+        rows += _check_robust(
             geoms[members], codes[members], group, outlines, parents, options
         )
     return _frame_of(rows, areas.crs)
+
+
+_SNAP_M = 0.001  # a 1 mm grid: far below any edge tolerance, enough to re-node GEOS
+
+
+def _check_robust(
+    geoms: _Array,
+    codes: _Array,
+    group: _Array,
+    outlines: _Array,
+    parent_codes: _Array,
+    options: CoverageOptions,
+) -> list[tuple]:
+    """:func:`_check`, which GEOS may refuse on real digitising error, made total.
+
+    Overlays can raise a TopologyException (side location conflict, free hole)
+    on near-coincident vertices. The whole level is tried first; on failure,
+    each parent alone, then that parent snapped to a 1 mm grid; a parent that
+    still fails becomes one ``geometry_unprocessable`` finding instead of
+    stopping the report for everyone else.
+    """
+    try:
+        return _check(geoms, codes, group, outlines, parent_codes, options)
+    except shapely.errors.GEOSException:
+        pass
+    rows: list[tuple] = []
+    for g in range(len(outlines)):
+        members = np.flatnonzero(group == g)
+        one = (geoms[members], codes[members], np.zeros(len(members), dtype=int))
+        try:
+            rows += _check(*one, outlines[g : g + 1], parent_codes[g : g + 1], options)
+            continue
+        except shapely.errors.GEOSException:
+            pass
+        try:
+            snapped = shapely.set_precision(one[0], _SNAP_M)
+            outline = shapely.set_precision(outlines[g : g + 1], _SNAP_M)
+            rows += _check(snapped, *one[1:], outline, parent_codes[g : g + 1], options)
+        except shapely.errors.GEOSException as exc:
+            rows.append(_unprocessable(one[0], one[1], parent_codes[g], exc))
+    return rows
+
+
+def _unprocessable(
+    geoms: _Array, codes: _Array, parent_code: object, exc: Exception
+) -> tuple:
+    """The finding for a parent whose children GEOS cannot overlay."""
+    where = shapely.envelope(shapely.GeometryCollection(list(geoms)))
+    # GEOS names the failure and the point: the kind is kept, the text is not
+    # shown to users (it is English only and means nothing to a planner).
+    kind = str(exc).split(":", 1)[0].strip() or type(exc).__name__
+    measure = {"geos_error": kind, "children": len(codes)}
+    return "geometry_unprocessable", tuple(sorted(codes)), parent_code, measure, where
