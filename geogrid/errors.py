@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from geogrid.messages import Lang, render
+from geogrid.messages import Lang, localise, render
 
 if TYPE_CHECKING:
     from geogrid.io.report import ImportReport
@@ -21,7 +21,7 @@ class GeogridError(Exception):
 
     def message(self, lang: Lang = "zh") -> str:
         """The message in ``lang``."""
-        return render(self.code, lang, **self.params)
+        return render(self.code, lang, **localise(self.params, lang))
 
 
 class InvalidInput(GeogridError):

@@ -9,6 +9,10 @@ from typing import Literal
 Lang = Literal["zh", "en"]
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    "cli_internal_error": (
+        "程序内部错误（{kind}），不是您的数据问题；详情已记录到 {log}，请附上该文件报告问题",
+        "Internal error ({kind}), not a problem with your data; details are in {log}: please attach it to a bug report",
+    ),
     # files and formats
     "file_not_found": ("找不到文件：{path}", "File not found: {path}"),
     "file_unreadable": (
@@ -285,6 +289,87 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Unknown layer: {layer} (allowed: {allowed})",
     ),
     "export_done": ("已导出 {n} 条{layer}到 {path}", "Exported {n} {layer} to {path}"),
+    # import robustness on real files (issue 12)
+    "encoding_unknown": (
+        "无法识别 {path} 的字符编码（没有 .cpg 文件，按 UTF-8 和 GB18030 都无法解码）：请用 --encoding 指定，如 --encoding gbk 或 --encoding latin1",
+        "Cannot tell the text encoding of {path} (no .cpg file, and neither UTF-8 nor GB18030 decodes it): name it with --encoding, e.g. --encoding gbk or --encoding latin1",
+    ),
+    "encoding_guessed": (
+        "Shapefile 没有 .cpg，已按 {encoding} 读取文字；如有乱码请用 --encoding 指定",
+        "The shapefile has no .cpg; its text was read as {encoding}: name another with --encoding if it looks wrong",
+    ),
+    "crs_missing_dxf": (
+        "DXF 文件 {path} 不记录坐标参考系，请用 --crs 指定（如 CGCS2000 三度带 EPSG:4547，或 EPSG:4326）",
+        "DXF file {path} records no coordinate reference system; name one with --crs (e.g. CGCS2000 3-degree zone EPSG:4547, or EPSG:4326)",
+    ),
+    "dxf_labels_unplaced": (
+        "{n} 个文字标注不在任何闭合多段线内，已忽略",
+        "{n} text labels lie inside no closed polyline and were ignored",
+    ),
+    "code_field_missing": (
+        "缺少编码字段 {field}：请用 --code-field 指定编码所在的列，可能是 {candidates}（如 --code-field {example}；现有字段：{available}）",
+        "No code field {field}: name the column holding the codes with --code-field; likely {candidates} (e.g. --code-field {example}; fields present: {available})",
+    ),
+    "file_latlon_swapped": (
+        "整个文件的坐标疑似经纬度顺序颠倒（{n} 条记录，如 x={x}, y={y}；交换后落在中国境内）：请加 --swap-xy 重新导入",
+        "The whole file looks latitude/longitude swapped ({n} records, e.g. x={x}, y={y}; swapped they fall inside China): import it again with --swap-xy",
+    ),
+    "value_too_long": (
+        "字段 {field} 的值过长：{length} 个字符，最多 {limit} 个",
+        "The value of field {field} is too long: {length} characters, at most {limit}",
+    ),
+    "record_skipped": ("已跳过：{message}", "Skipped: {message}"),
+    "import_skipped": (
+        "已跳过 {n} 条有错误的记录（--skip-invalid），见上表",
+        "Skipped {n} records with errors (--skip-invalid), listed above",
+    ),
+    "areas_would_end": (
+        "此文件未包含 {n} 个现行{level}，导入会将其结束（{codes}）。若文件确为完整的新版本，请加 --replace；若只是其中一部分（如 KML 的一个文件夹），请一次导入全部（--layer 甲,乙）",
+        "This file leaves out {n} current {level} areas, which the import would end ({codes}). If the file is the complete new generation, add --replace; if it is one part (one KML folder, say), import all parts at once (--layer A,B)",
+    ),
+    "codes_padded": (
+        "{n} 个短编码（高德 adcode 式）已按国家统计局规则补零为 12 位（{level}）",
+        "{n} short codes (Amap adcode style) were padded with zeros to the 12-digit NBS form ({level})",
+    ),
+    "report_record": ("记录", "record"),
+    "report_severity": ("级别", "severity"),
+    "report_code": ("问题", "code"),
+    "report_message": ("说明", "message"),
+    "reason_ring_unclosed": ("环未闭合", "a ring is not closed"),
+    "reason_unparseable": (
+        "几何无法解析：坐标不是数字或点数不足",
+        "unparseable geometry: coordinates not numbers or too few points",
+    ),
+    "geos_self_intersection": ("边界自相交", "self-intersection"),
+    "geos_self_intersection_at": ("边界自相交（{at}）", "self-intersection at {at}"),
+    "geos_ring_self_intersection": ("环自相交", "ring self-intersection"),
+    "geos_ring_self_intersection_at": (
+        "环自相交（{at}）",
+        "ring self-intersection at {at}",
+    ),
+    "geos_too_few_points": ("点数不足", "too few points"),
+    "geos_too_few_points_at": ("点数不足（{at}）", "too few points at {at}"),
+    "geos_hole_outside_shell": ("内环在外环之外", "hole lies outside its shell"),
+    "geos_hole_outside_shell_at": (
+        "内环在外环之外（{at}）",
+        "hole lies outside its shell at {at}",
+    ),
+    "geos_nested_holes": ("内环相互嵌套", "nested holes"),
+    "geos_nested_holes_at": ("内环相互嵌套（{at}）", "nested holes at {at}"),
+    "geos_interior_disconnected": ("内部不连通", "interior is disconnected"),
+    "geos_interior_disconnected_at": (
+        "内部不连通（{at}）",
+        "interior is disconnected at {at}",
+    ),
+    "geos_nested_shells": ("外环相互嵌套", "nested shells"),
+    "geos_nested_shells_at": ("外环相互嵌套（{at}）", "nested shells at {at}"),
+    "geos_duplicate_rings": ("环重复", "duplicate rings"),
+    "geos_duplicate_rings_at": ("环重复（{at}）", "duplicate rings at {at}"),
+    "geos_invalid_coordinate": ("坐标无效", "invalid coordinate"),
+    "geos_invalid_coordinate_at": ("坐标无效（{at}）", "invalid coordinate at {at}"),
+    "geos_ring_not_closed": ("环未闭合", "ring is not closed"),
+    "geos_ring_not_closed_at": ("环未闭合（{at}）", "ring is not closed at {at}"),
+    "geos_other": ("{text}", "{text}"),
     # web requests (API 请求)
     "parameter_invalid": ("参数无效：{names}", "Invalid parameter: {names}"),
     "payload_too_large": (
@@ -355,3 +440,24 @@ def level_name(level: str, lang: Lang = "zh") -> str:
     """Name a level or layer (层级) in the user's language."""
     zh, en = LEVEL_NAMES.get(level, (level, level))
     return zh if lang == "zh" else en
+
+
+# Parameters that hold a level or layer key, named in the reader's language.
+_LEVEL_PARAMS = ("level", "parent_level", "other_level")
+
+
+def localise(params: dict[str, object], lang: Lang) -> dict[str, object]:
+    """Message parameters for ``lang``: level keys named, ``<p>_en`` used in English.
+
+    A parameter may carry its English text beside it as ``<name>_en`` (a
+    reason written in Chinese, say), so an English message holds no Chinese.
+    """
+    out = dict(params)
+    for key in [k for k in out if k.endswith("_en")]:
+        value = out.pop(key)
+        if lang == "en":
+            out[key.removesuffix("_en")] = value
+    for key in _LEVEL_PARAMS:
+        if isinstance(out.get(key), str):
+            out[key] = level_name(str(out[key]), lang)
+    return out

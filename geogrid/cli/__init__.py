@@ -5,27 +5,83 @@ fast and does not load GDAL or SQLAlchemy. Commands live in one module per
 family and register themselves on ``app`` when imported below.
 """
 
+import os
+import sys
+import tempfile
+import traceback
 from contextlib import contextmanager
-from enum import StrEnum
+from datetime import UTC, datetime
+from enum import IntEnum, StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from geogrid.config import Settings, get_settings
 from geogrid.errors import GeogridError
-from geogrid.messages import Lang
+from geogrid.messages import Lang, render
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from sqlalchemy import Engine
 
+
+class ExitCode(IntEnum):
+    """What scripts can trust (退出码)."""
+
+    OK = 0
+    FINDINGS = 1  # the check found error-level problems
+    BAD_INPUT = 2  # bad usage, a bad file, a refused change
+    INTERNAL = 3  # a bug: short message and the log's path, never a traceback
+
+
+def crash_log_path() -> Path:
+    """Where an internal error's traceback is written (``$XDG_STATE_HOME``-style)."""
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "geogrid" / "error.log"
+
+
+class _Commands(TyperGroup):
+    """The command group, turning anything unexpected into exit code 3."""
+
+    def invoke(self, ctx: typer.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise  # exits, usage errors and Ctrl-C keep their own codes
+        except GeogridError as exc:  # a command that forgot to catch it
+            _fail(exc)
+        except Exception as exc:  # noqa: BLE001 - the one place that must catch all
+            _crash(exc, " ".join(sys.argv[1:]))
+
+
+def _crash(exc: Exception, command: str) -> NoReturn:
+    path = crash_log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"--- {datetime.now(UTC).isoformat()} geogrid {command}\n")
+            log.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        path = Path(tempfile.gettempdir()) / "geogrid-error.log"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    err_console.print(
+        Text("内部错误 / internal error ", "red")
+        + render("cli_internal_error", _lang(), kind=type(exc).__name__, log=str(path))
+    )
+    raise typer.Exit(ExitCode.INTERNAL)
+
+
 app = typer.Typer(
     help="geogrid 网格化管理：边界、楼栋、地址、人员与覆盖检查 (community grid governance)",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=_Commands,
 )
 import_app = typer.Typer(help="导入数据文件 (import files)", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -81,7 +137,7 @@ def _database(settings: Settings) -> "Iterator[Engine]":
         engine.dispose()
 
 
-def _fail(exc: GeogridError, *, code: int = 2) -> NoReturn:
+def _fail(exc: GeogridError, *, code: int = ExitCode.BAD_INPUT) -> NoReturn:
     err_console.print(
         Text("错误 / error ", "red") + f"[{exc.code}] {exc.message(_lang())}"
     )

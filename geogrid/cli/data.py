@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from geogrid.services.imports import ImportOptions
 
 from geogrid.cli import (
+    ExitCode,
     FeatureLayer,
     FormatOpt,
     Level,
@@ -44,7 +45,12 @@ def _print_report(report: "ImportReport", fmt: OutputFormat) -> None:
         )
         return
     if report.problems:
-        table = Table("记录 record", "级别 severity", "问题 code", "说明 message")
+        table = Table(
+            *(
+                render(f"report_{column}", lang)
+                for column in ("record", "severity", "code", "message")
+            )
+        )
         for p in report.problems:
             table.add_row(p.record, p.severity, p.code, p.message(lang))
         console.print(table)
@@ -64,6 +70,8 @@ def _print_report(report: "ImportReport", fmt: OutputFormat) -> None:
                 else ""
             )
         )
+        if report.skipped:
+            console.print(render("import_skipped", lang, n=len(report.skipped)))
     else:
         err_console.print(
             Text(render("import_rejected", lang, n_errors=len(report.errors)), "red")
@@ -75,8 +83,9 @@ def _run_import(fmt: OutputFormat, action: "Callable[[Engine], ImportReport]") -
         with _database(get_settings()) as engine:
             report = action(engine)
     except ImportRejected as exc:
+        # Bad records are bad input (exit 2); nothing was written.
         _print_report(exc.report, fmt)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(ExitCode.BAD_INPUT) from exc
     except GeogridError as exc:
         _fail(exc)
     _print_report(report, fmt)
@@ -91,7 +100,21 @@ CrsOpt = Annotated[
 RepairOpt = Annotated[
     bool, typer.Option("--repair", help="用 make_valid 修复无效几何并报告改动")
 ]
-LayerOpt = Annotated[str | None, typer.Option("--layer", help="多图层文件中的图层名")]
+LayerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--layer", help="多图层文件中的图层名（KML 文件夹、DXF 图层），多个用逗号连接"
+    ),
+]
+SkipInvalidOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid", help="跳过有错误的记录，导入其余记录并列出跳过的原因"
+    ),
+]
+SwapXyOpt = Annotated[
+    bool, typer.Option("--swap-xy", help="文件坐标为 纬度,经度 顺序时交换 x 与 y")
+]
 EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="字符编码，如 gbk")]
 CodeFieldOpt = Annotated[str, typer.Option("--code-field", help="编码字段")]
 NameFieldOpt = Annotated[str, typer.Option("--name-field", help="名称字段")]
@@ -128,6 +151,15 @@ def import_boundaries_cmd(
     ] = None,
     layer: LayerOpt = None,
     encoding: EncodingOpt = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="允许结束文件中未出现的现行区域（文件是完整的新版本时）",
+        ),
+    ] = False,
+    skip_invalid: SkipInvalidOpt = False,
+    swap_xy: SwapXyOpt = False,
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """导入区域边界（街道、社区、网格、小区）/ import area boundaries as a new generation."""
@@ -146,6 +178,9 @@ def import_boundaries_cmd(
         parent_field=parent_field,
         is_free_codes=free_codes,
         valid_from=valid_from,
+        is_replace=replace,
+        is_skip_invalid=skip_invalid,
+        is_swap_xy=swap_xy,
     )
     _run_import(
         fmt,
@@ -174,6 +209,8 @@ def _feature_command(layer: FeatureLayer) -> None:
         repair: RepairOpt = False,
         layer_name: LayerOpt = None,
         encoding: EncodingOpt = None,
+        skip_invalid: SkipInvalidOpt = False,
+        swap_xy: SwapXyOpt = False,
         fmt: FormatOpt = OutputFormat.text,
     ) -> None:
         from geogrid.services.imports import import_features
@@ -188,6 +225,8 @@ def _feature_command(layer: FeatureLayer) -> None:
             text_field=text_field,
             lon_field=lon_field,
             lat_field=lat_field,
+            is_skip_invalid=skip_invalid,
+            is_swap_xy=swap_xy,
         )
         _run_import(
             fmt,

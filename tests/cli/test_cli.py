@@ -67,7 +67,7 @@ def test_rejected_import_exits_non_zero_and_lists_records(
 
     result = invoke(run, "import", "boundaries", bad, "--level", "community")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input; 1 is kept for findings
     assert "62089900100" in result.output
     assert "#2" in result.output
     assert "geometry_type_wrong" in result.output
@@ -91,7 +91,7 @@ def test_json_report_in_english(run: CliRunner, tmp_path: Path) -> None:
     )
 
     report = json.loads(result.output)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert {p["code"] for p in report["problems"]} == {
         "code_missing",
         "geometry_missing",
