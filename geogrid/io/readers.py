@@ -1,4 +1,4 @@
-"""Read input files (读取文件): GeoJSON, GeoPackage, Shapefile, KML and CSV.
+"""Read input files (读取文件): GeoJSON, GeoPackage, Shapefile, KML/KMZ, DXF and CSV.
 
 Readers return what the file holds, in the file's own CRS, and leave every
 judgement about the records to :mod:`geogrid.io.validation`. Geometries GEOS
@@ -9,6 +9,7 @@ record.
 
 import codecs
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,9 @@ UNCLOSED_RINGS = "unclosed_rings"
 #: ``frame.attrs`` key: positional rows whose geometry GEOS could not build at all.
 MALFORMED_GEOMETRIES = "malformed_geometries"
 
-OGR_SUFFIXES = frozenset({".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml"})
+OGR_SUFFIXES = frozenset(
+    {".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".kmz", ".dxf"}
+)
 CSV_SUFFIX = ".csv"
 LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
@@ -37,6 +40,32 @@ WKT_NAMES = ("wkt", "geometry", "geom")
 # are UTF-8 by specification, so a user's --encoding must not re-decode them.
 _ENCODED_SUFFIXES = frozenset({".shp", ".zip"})
 _GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
+#: ``frame.attrs`` key: the encoding guessed for a shapefile without ``.cpg``.
+ENCODING_GUESSED = "encoding_guessed"
+# GDAL's KML and LIBKML drivers add these styling and timing fields to every
+# placemark. They are the drawing tool's, not the user's data (issue 12); only
+# ``Name`` can carry a code or a name, so it is kept.
+_KML_SUFFIXES = frozenset({".kml", ".kmz"})
+KML_DRIVER_FIELDS = frozenset(
+    {
+        "description",
+        "tessellate",
+        "extrude",
+        "visibility",
+        "draworder",
+        "icon",
+        "altitudemode",
+        "begin",
+        "end",
+        "timestamp",
+        "snippet",
+    }
+)
+# Without a .cpg, GDAL reads a shapefile's text as ISO-8859-1, which maps
+# every byte to a character: the bytes survive, so they can be decoded again
+# the way CSVs are (UTF-8 first, then GB18030, what Chinese Windows writes).
+_SHAPE_DEFAULT_ENCODING = "ISO-8859-1"
+_SHAPE_GUESSES = ("utf-8", "gb18030")
 
 
 def read_features(
@@ -51,11 +80,13 @@ def read_features(
 
     Args:
         path: A ``.geojson``/``.json``, ``.gpkg``, ``.shp``, ``.zip`` (holding a
-            shapefile), ``.kml`` or ``.csv`` file.
-        layer: The layer to read; needed only when the file has several.
+            shapefile), ``.kml``, ``.kmz``, ``.dxf`` or ``.csv`` file.
+        layer: The layer to read (a KML folder); needed only when the file has
+            several. Several names joined by commas are read as one layer.
         encoding: Text encoding of a shapefile's attributes (e.g. ``"gbk"``
             when the ``.cpg`` is missing) or of a CSV file; ignored for
-            GeoJSON, GeoPackage and KML, which are always UTF-8.
+            GeoJSON, GeoPackage and KML, which are always UTF-8. Without it a
+            shapefile lacking ``.cpg`` is tried as UTF-8, then GB18030.
         lon_field: CSV column holding longitude (x); found by name if omitted.
         lat_field: CSV column holding latitude (y); found by name if omitted.
 
@@ -65,12 +96,15 @@ def read_features(
         ``frame.attrs["unclosed_rings"]`` and
         ``frame.attrs["malformed_geometries"]`` list positional row indices of
         geometries that had an unclosed ring (the frame holds them closed) or
-        could not be built at all (the frame holds None).
+        could not be built at all (the frame holds None). KML styling fields
+        are dropped; a DXF gives its closed polylines as polygons with
+        ``code``, ``name`` and ``label`` taken from the text inside each.
 
     Raises:
         InvalidInput: ``format_unsupported``, ``file_not_found``,
             ``file_unreadable``, ``layer_unknown``, ``layer_ambiguous``,
-            ``csv_coordinates_missing`` or ``field_missing``.
+            ``csv_coordinates_missing``, ``field_missing`` or
+            ``encoding_unknown``.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -80,7 +114,25 @@ def read_features(
         raise InvalidInput("file_not_found", path=str(path))
     if suffix == CSV_SUFFIX:
         return _csv_features(path, encoding, lon_field, lat_field)
-    return _read_ogr(path, layer, encoding if suffix in _ENCODED_SUFFIXES else None)
+    if suffix == ".dxf":
+        from geogrid.io.dxf import read_dxf
+
+        return read_dxf(path, layer=layer, encoding=encoding)
+    frame = _read_ogr(path, layer, encoding if suffix in _ENCODED_SUFFIXES else None)
+    if suffix in _KML_SUFFIXES:
+        frame = _drop_kml_fields(frame)
+    return frame
+
+
+def _drop_kml_fields(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop the KML drivers' own fields; keep ``Name`` and the user's data."""
+    drop = [c for c in frame.columns if str(c).lower() in KML_DRIVER_FIELDS]
+    # LIBKML adds the placemark's XML id; a file that sets none has no use for it.
+    if "id" in frame.columns and frame["id"].isna().all():
+        drop.append("id")
+    out = frame.drop(columns=drop)
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
@@ -193,7 +245,6 @@ def _to_float(column: pd.Series) -> np.ndarray:
 
 
 def _read_ogr(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
-    kwargs: dict[str, object] = {"encoding": encoding, "force_2d": True}
     with warnings.catch_warnings():
         # GDAL warns once per unclosed ring; we report them per record instead.
         warnings.filterwarnings(
@@ -205,20 +256,103 @@ def _read_ogr(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDat
             "ignore", message="Could not parse column .* as JSON", category=UserWarning
         )
         try:
-            kwargs["layer"] = _pick_layer(path, layer)
-            try:
-                frame = pyogrio.read_dataframe(path, **kwargs)
-                unclosed: list[int] = []
-                malformed: list[int] = []
-            except shapely.errors.GEOSException:
-                frame, unclosed, malformed = _read_ogr_tolerant(path, kwargs)
+            names = _pick_layers(path, layer)
+            parts = [_read_layer(path, name, encoding) for name in names]
         except _GDAL_ERRORS as exc:
             raise InvalidInput(
                 "file_unreadable", path=str(path), reason=str(exc)
             ) from exc
+    if len(parts) == 1:
+        return parts[0]
+    return _concat(parts)
+
+
+def _read_layer(path: Path, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
+    kwargs: dict[str, object] = {
+        "encoding": encoding,
+        "force_2d": True,
+        "layer": layer,
+    }
+    guess = encoding is None and _needs_encoding_guess(path, layer)
+    if guess:
+        kwargs["encoding"] = "latin1"
+    try:
+        frame = pyogrio.read_dataframe(path, **kwargs)
+        unclosed: list[int] = []
+        malformed: list[int] = []
+    except shapely.errors.GEOSException:
+        frame, unclosed, malformed = _read_ogr_tolerant(path, kwargs)
+    if guess:
+        frame = _redecode(frame, path)
     frame.attrs[UNCLOSED_RINGS] = unclosed
     frame.attrs[MALFORMED_GEOMETRIES] = malformed
     return frame
+
+
+def _concat(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Several layers as one frame, row lists shifted to the joined positions."""
+    frame = gpd.GeoDataFrame(
+        pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs
+    )
+    offset = 0
+    attrs: dict[str, object] = {UNCLOSED_RINGS: [], MALFORMED_GEOMETRIES: []}
+    for part in parts:
+        for key in (UNCLOSED_RINGS, MALFORMED_GEOMETRIES):
+            attrs[key] += [offset + i for i in part.attrs.get(key, [])]  # type: ignore[operator]
+        if ENCODING_GUESSED in part.attrs:
+            attrs[ENCODING_GUESSED] = part.attrs[ENCODING_GUESSED]
+        offset += len(part)
+    frame.attrs = attrs
+    return frame
+
+
+def _needs_encoding_guess(path: Path, layer: str) -> bool:
+    """A shapefile whose encoding nothing declares (no .cpg, no DBF code page)."""
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        if any(path.with_suffix(ext).exists() for ext in (".cpg", ".CPG")):
+            return False
+    elif suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            if any(n.lower().endswith(".cpg") for n in archive.namelist()):
+                return False
+    else:
+        return False
+    info = pyogrio.read_info(path, layer=layer)
+    return str(info.get("encoding") or "").upper() == _SHAPE_DEFAULT_ENCODING
+
+
+def _redecode(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """Decode text read as Latin-1 bytes as UTF-8, else GB18030, else refuse."""
+    text_cols = [
+        c
+        for c in frame.columns
+        if c != frame.geometry.name
+        and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))
+    ]
+    values = {
+        c: [v.encode("latin1") if isinstance(v, str) else v for v in frame[c]]
+        for c in text_cols
+    }
+    if not any(
+        isinstance(v, bytes) and not v.isascii() for col in values.values() for v in col
+    ):
+        return frame
+    for candidate in _SHAPE_GUESSES:
+        try:
+            decoded = {
+                c: [v.decode(candidate) if isinstance(v, bytes) else v for v in col]
+                for c, col in values.items()
+            }
+        except UnicodeDecodeError:
+            continue
+        out = frame.copy()
+        for c, col in decoded.items():
+            out[c] = pd.Series(col, index=frame.index, dtype=object)
+        out.attrs = dict(frame.attrs)
+        out.attrs[ENCODING_GUESSED] = candidate
+        return out
+    raise InvalidInput("encoding_unknown", path=str(path))
 
 
 def _read_ogr_tolerant(
@@ -241,16 +375,21 @@ def _read_ogr_tolerant(
     return frame, unclosed, malformed
 
 
-def _pick_layer(path: Path, layer: str | None) -> str:
+def _pick_layers(path: Path, layer: str | None) -> list[str]:
+    """The layers to read: the one named, several joined by commas, or the only one."""
     names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
     if layer is not None:
-        if layer not in names:
-            raise InvalidInput("layer_unknown", layer=layer, allowed=", ".join(names))
-        return layer
+        wanted = [w.strip() for w in layer.split(",") if w.strip()] or [layer]
+        for name in wanted:
+            if name not in names:
+                raise InvalidInput(
+                    "layer_unknown", layer=name, allowed=", ".join(names)
+                )
+        return wanted
     if len(names) > 1:
         raise InvalidInput(
             "layer_ambiguous", path=str(path), available=", ".join(names)
         )
     if not names:
         raise InvalidInput("layer_empty", path=str(path))
-    return names[0]
+    return names

@@ -1,11 +1,17 @@
 """Per-record import reports (导入报告): every bad record, not just the first."""
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from geogrid.messages import Lang, render
+import numpy as np
 
-Severity = Literal["error", "warning"]
+from geogrid.messages import Lang, localise, render
+
+Severity = Literal["error", "warning", "skipped"]
+
+#: How a problem of the whole file (not one record) names its record.
+FILE_RECORD = "*"
 
 
 @dataclass(frozen=True)
@@ -20,10 +26,30 @@ class RecordError:
     code: str
     params: dict[str, object] = field(default_factory=dict)
     severity: Severity = "error"
+    row: int | None = None
+    """Position in the file (from 0), when the record name alone is ambiguous."""
 
     def message(self, lang: Lang = "zh") -> str:
-        """The problem in ``lang``."""
-        return render(self.code, lang, **self.params)
+        """The problem in ``lang``.
+
+        ``problems`` (message codes, e.g. from GEOS validity reasons), level
+        keys and ``<param>_en`` texts are rendered in ``lang`` too, so an
+        English report holds no Chinese and no raw GEOS text.
+        """
+        params = localise(self.params, lang)
+        problems = params.pop("problems", None)
+        if isinstance(problems, list):
+            sep = "；" if lang == "zh" else "; "
+            params["reason"] = sep.join(
+                render(str(p["code"]), lang, **p.get("params", {}))
+                if isinstance(p, dict)
+                else render(str(p), lang)
+                for p in problems
+            )
+        text = render(self.code, lang, **params)
+        if self.severity == "skipped":
+            text = render("record_skipped", lang, message=text)
+        return text
 
 
 @dataclass
@@ -49,6 +75,11 @@ class ImportReport:
         return [p for p in self.problems if p.severity == "warning"]
 
     @property
+    def skipped(self) -> list[RecordError]:
+        """Problems of records left out by ``--skip-invalid``."""
+        return [p for p in self.problems if p.severity == "skipped"]
+
+    @property
     def is_ok(self) -> bool:
         """True when nothing stops the import."""
         return not self.errors
@@ -60,10 +91,39 @@ class ImportReport:
         /,
         *,
         severity: Severity = "error",
+        row: int | None = None,
         **params: object,
     ) -> None:
         """Record one problem."""
-        self.problems.append(RecordError(record, code, params, severity))
+        self.problems.append(RecordError(record, code, params, severity, row))
+
+    def skip_invalid(self, ids: Sequence[str]) -> np.ndarray:
+        """Leave out every record with an error (``--skip-invalid``); returns the rows to keep.
+
+        Each such error becomes a ``skipped`` problem, listed with its reason.
+        Problems of the whole file (:data:`FILE_RECORD`) and of records that
+        cannot be placed stay errors, as do all of them when no record would
+        be left to write.
+        """
+        keep = np.ones(len(ids), dtype=bool)
+        by_id: dict[str, list[int]] = {}
+        for i, record in enumerate(ids):
+            by_id.setdefault(str(record), []).append(i)
+        rows: dict[int, list[int]] = {}
+        for k, p in enumerate(self.problems):
+            if p.severity != "error":
+                continue
+            found = [p.row] if p.row is not None else by_id.get(p.record, [])
+            if not found:
+                return keep  # a file-level error: nothing can be skipped
+            rows[k] = found
+        for found in rows.values():
+            keep[found] = False
+        if rows and not keep.any():
+            return np.ones(len(ids), dtype=bool)
+        for k in rows:
+            self.problems[k] = replace(self.problems[k], severity="skipped")
+        return keep
 
     def extend(self, problems: list[RecordError]) -> None:
         """Record several problems."""
@@ -90,6 +150,7 @@ class ImportReport:
                     "code": p.code,
                     "severity": p.severity,
                     "message": p.message(lang),
+                    **({"row": p.row + 1} if p.row is not None else {}),
                     "params": p.params,
                 }
                 for p in self.problems

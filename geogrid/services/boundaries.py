@@ -16,17 +16,19 @@ from sqlalchemy.orm import Session
 import geopandas as gpd
 import shapely
 
-from geogrid.domain.codes import AreaLevel, code_problem, parent_code_of
+from geogrid.domain.codes import AreaLevel, parent_code_of
 from geogrid.errors import ImportRejected, InvalidInput
-from geogrid.io.report import ImportReport
-from geogrid.messages import level_name
+from geogrid.io.report import FILE_RECORD, ImportReport
 from geogrid.services.assignment import AssignOptions, has_links, reassign_region
 from geogrid.services.imports import (
     ImportOptions,
     PreparedFile,
     check_lengths,
+    code_problem_params,
     extra_attrs,
     find_field,
+    pad_parent_codes,
+    pad_short_codes,
     prepare_file,
     text_column,
 )
@@ -56,16 +58,22 @@ def import_boundaries(
 
     Raises:
         ImportRejected: any record has an error; nothing was written.
+        InvalidInput: ``areas_would_end`` when the file leaves out current
+            areas of a parent it touches and ``options.is_replace`` is off.
     """
     report = ImportReport(kind=level.value, source=str(path))
     prep = prepare_file(path, options, "polygon", report)
-    names = text_column(
-        prep.frame, find_field(prep.frame, options.name_field, required=True) or ""
-    )
+    name_col = find_field(prep.frame, options.name_field, required=True) or ""
+    names = text_column(prep.frame, name_col)
     if not options.is_free_codes:
+        prep.codes, padded = pad_short_codes(prep.codes, level)
+        if padded:
+            report.add(
+                FILE_RECORD, "codes_padded", severity="warning", n=padded, level=level
+            )
         for i, code in enumerate(prep.codes):
-            if code and (problem := code_problem(code, level)):
-                report.add(prep.ids[i], "code_invalid", code=code, reason=problem)
+            if code and (params := code_problem_params(code, level)):
+                report.add(prep.ids[i], "code_invalid", **params)
     given = (
         text_column(
             prep.frame,
@@ -74,16 +82,28 @@ def import_boundaries(
         if options.parent_field
         else pd.Series([""] * len(prep.frame))
     )
+    if not options.is_free_codes:
+        given = pad_parent_codes(given)
     check_lengths(
         {"code": prep.codes, "name": names, "parent_code": given},
         Area,
         prep.ids,
         report,
+        fields={
+            "code": options.code_field,
+            "name": name_col,
+            "parent_code": options.parent_field or "parent_code",
+        },
     )
     now = options.valid_from or utcnow()
     with session_scope(bind) as session:
         parents = _resolve_parents(session, prep, level, given, report, tolerance_m)
         _check_codes_free(session, prep, level, report)
+        keep = (
+            report.skip_invalid(prep.ids)
+            if options.is_skip_invalid
+            else np.ones(len(prep.codes), dtype=bool)
+        )
         if not report.is_ok:
             raise ImportRejected(report)
         used = {options.code_field, options.name_field, options.parent_field or ""}
@@ -100,13 +120,30 @@ def import_boundaries(
                 "attrs": attrs,
                 "batch_id": batch_id,
             }
-            for code, name, parent, attrs in zip(
-                prep.codes, names, parents, extra_attrs(prep.frame, used), strict=True
+            for code, name, parent, attrs, kept in zip(
+                prep.codes,
+                names,
+                parents,
+                extra_attrs(prep.frame, used),
+                keep,
+                strict=True,
             )
+            if kept
         ]
+        # A skipped record's current area stays as it is, not ended.
+        spare = {c for c, kept in zip(prep.codes, keep, strict=True) if not kept}
         report.counts = write_generation(
-            session, level, rows, prep.geoms, now, assign or AssignOptions()
+            session,
+            level,
+            rows,
+            prep.geoms[keep],
+            now,
+            assign or AssignOptions(),
+            allow_end=options.is_replace,
+            spare=spare,
         )
+        if options.is_skip_invalid:
+            report.counts["skipped"] = int((~keep).sum())
         report.n_written = report.counts["inserted"]
     return report
 
@@ -137,7 +174,7 @@ def _resolve_parents(
                     prep.ids[i],
                     "parent_unknown",
                     parent_code=parent,
-                    parent_level=level_name(parent_level.value),
+                    parent_level=parent_level.value,
                 )
         elif derived[i] in known:
             parent = derived[i]
@@ -148,8 +185,8 @@ def _resolve_parents(
             report.add(
                 prep.ids[i],
                 "parent_not_found",
-                level=level_name(level.value),
-                parent_level=level_name(parent_level.value),
+                level=level.value,
+                parent_level=parent_level.value,
             )
         else:
             parent = None
@@ -232,7 +269,7 @@ def _check_codes_free(
                 prep.ids[i],
                 "code_taken",
                 code=code,
-                other_level=level_name(other_level),
+                other_level=other_level,
                 other_name=other_name,
             )
 
@@ -246,11 +283,20 @@ def write_generation(
     assign: AssignOptions,
     *,
     parents: set[str] | None = None,
+    allow_end: bool = True,
+    spare: set[str] | None = None,
 ) -> dict[str, int]:
     """End what changed or disappeared, insert what is new or changed, keep the rest.
 
     ``rows`` replace the children of every parent they name, and of
-    ``parents`` too (a plan may empty a community of its old grids).
+    ``parents`` too (a plan may empty a community of its old grids); areas
+    coded in ``spare`` are left alone.
+
+    Raises:
+        InvalidInput: ``areas_would_end`` when ``allow_end`` is off and some
+            current area would end without being in ``rows``: a file holding
+            one folder of a KML, or one part of a generation, would otherwise
+            silently end the rest (issue 12).
     """
     touched = {r["parent_code"] for r in rows} | (parents or set())
     codes = [r["code"] for r in rows]
@@ -260,7 +306,18 @@ def write_generation(
             area_store.areas_frame(session, level=level.value, parent_codes=touched),
         ]
     ).drop_duplicates("id")
-    old = {row.code: row for row in current.itertuples()}
+    old = {
+        row.code: row for row in current.itertuples() if row.code not in (spare or ())
+    }
+    file_codes = set(codes)
+    vanishing = sorted(str(r.code) for r in old.values() if r.code not in file_codes)
+    if vanishing and not allow_end:
+        raise InvalidInput(
+            "areas_would_end",
+            n=len(vanishing),
+            codes=", ".join(vanishing[:10]) + (" …" if len(vanishing) > 10 else ""),
+            level=level.value,
+        )
     keep, insert_rows, insert_geoms = set(), [], []
     for row, geom in zip(rows, geoms, strict=True):
         prev = old.get(row["code"])
@@ -287,7 +344,6 @@ def write_generation(
             r.geometry for r in old.values() if r.code not in keep
         ] + insert_geoms
         _keep_links_current(session, shapely.union_all(changed), assign)
-    file_codes = set(codes)
     return {
         "inserted": len(insert_rows),
         "unchanged": len(keep),

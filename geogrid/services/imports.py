@@ -22,9 +22,16 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
+from geogrid.domain.codes import NBS_LENGTHS, AreaLevel, code_problem
 from geogrid.errors import ImportRejected, InvalidInput
-from geogrid.io.readers import MALFORMED_GEOMETRIES, UNCLOSED_RINGS, read_features
-from geogrid.io.report import ImportReport
+from geogrid.io.dxf import LABELS_UNPLACED
+from geogrid.io.readers import (
+    ENCODING_GUESSED,
+    MALFORMED_GEOMETRIES,
+    UNCLOSED_RINGS,
+    read_features,
+)
+from geogrid.io.report import FILE_RECORD, ImportReport
 from geogrid.io.validation import GeometryKind, validate_geometries
 from geogrid.services.assignment import AssignOptions, has_links, reassign_region
 from geogrid.spatial.crs import (
@@ -56,6 +63,12 @@ class ImportOptions:
     lat_field: str | None = None
     is_free_codes: bool = False
     valid_from: datetime | None = None
+    is_replace: bool = False
+    """A boundary file may end current areas it does not mention."""
+    is_skip_invalid: bool = False
+    """Write the valid records and list the skipped ones, instead of all or nothing."""
+    is_swap_xy: bool = False
+    """The file holds latitude, longitude: swap x and y before anything else."""
 
 
 @dataclass
@@ -88,6 +101,44 @@ def find_field(frame: pd.DataFrame, name: str, *, required: bool) -> str | None:
     return None
 
 
+# Column names that usually hold an area's or a feature's id (编码/代码).
+_CODE_HINTS = ("code", "adcode", "id", "编码", "代码", "bm", "dm", "gb", "name")
+_CODE_VALUE = r"^[0-9A-Za-z][0-9A-Za-z_.\-]*$"
+
+
+def code_candidates(frame: pd.DataFrame, limit: int = 5) -> list[str]:
+    """Columns likely to hold the codes: code-like names first, then unique code-like values."""
+    columns = [str(c) for c in frame.columns if c != frame.geometry.name]
+    named = [c for c in columns if any(h in c.lower() for h in _CODE_HINTS)]
+    unique = []
+    for c in columns:
+        values = text_column(frame, c)
+        filled = values[values != ""]
+        if (
+            len(filled) == len(values)
+            and filled.is_unique
+            and filled.str.match(_CODE_VALUE).all()
+        ):
+            unique.append(c)
+    ranked = [c for c in named if c in unique] + named + unique
+    return list(dict.fromkeys(ranked))[:limit]
+
+
+def _code_column(frame: pd.DataFrame, name: str) -> str:
+    found = find_field(frame, name, required=False)
+    if found is not None:
+        return found
+    available = ", ".join(str(c) for c in frame.columns if c != frame.geometry.name)
+    candidates = code_candidates(frame)
+    raise InvalidInput(
+        "code_field_missing",
+        field=name,
+        candidates=", ".join(candidates) or available,
+        example=candidates[0] if candidates else "COLUMN",
+        available=available,
+    )
+
+
 def prepare_file(
     path: Path,
     options: ImportOptions,
@@ -107,23 +158,38 @@ def prepare_file(
     report.n_read = len(frame)
     if frame.empty:
         raise InvalidInput("layer_empty", path=str(path))
+    if guessed := frame.attrs.get(ENCODING_GUESSED):
+        report.add(
+            FILE_RECORD, "encoding_guessed", severity="warning", encoding=guessed
+        )
+    if unplaced := frame.attrs.get(LABELS_UNPLACED):
+        report.add(FILE_RECORD, "dxf_labels_unplaced", severity="warning", n=unplaced)
     if options.crs:
         spec = parse_crs(options.crs)
     elif frame.crs is not None:
         spec = crs_spec_of(frame.crs)
+    elif path.suffix.lower() == ".dxf":
+        raise InvalidInput("crs_missing_dxf", path=str(path))
     else:
         raise InvalidInput("crs_missing", path=str(path))
 
-    code_col = find_field(frame, options.code_field, required=True)
-    assert code_col is not None
-    codes = text_column(frame, code_col)
+    codes = text_column(frame, _code_column(frame, options.code_field))
     ids = [c or f"#{i + 1}" for i, c in enumerate(codes)]
     for i in np.flatnonzero((codes == "").to_numpy()):
         report.add(ids[i], "code_missing")
     for i, other in _duplicates(codes):
-        report.add(ids[i], "code_duplicate", code=codes.iloc[i], other=f"#{other + 1}")
+        report.add(
+            ids[i], "code_duplicate", row=i, code=codes.iloc[i], other=f"#{other + 1}"
+        )
 
-    geoms = to_storage(frame.geometry, spec)
+    source = frame.geometry
+    if options.is_swap_xy:
+        source = gpd.GeoSeries(
+            shapely.transform(source.to_numpy(), lambda xy: xy[:, ::-1]),
+            index=source.index,
+            crs=source.crs,
+        )
+    geoms = to_storage(source, spec)
     misplaced = _check_coordinates(geoms, ids, report)
     geoms, problems = validate_geometries(
         geoms,
@@ -152,10 +218,27 @@ def _duplicates(codes: pd.Series) -> list[tuple[int, int]]:
 def _check_coordinates(
     geoms: gpd.GeoSeries, ids: list[str], report: ImportReport
 ) -> np.ndarray:
-    """Report records with swapped or impossible coordinates; returns their mask."""
+    """Report records with swapped or impossible coordinates; returns their mask.
+
+    When every located record looks swapped, the file was written as lat,lon:
+    one file-level problem says so and names ``--swap-xy``, instead of one
+    identical row per record.
+    """
     swapped = swapped_latlon(geoms)
     bad = out_of_range(geoms) & ~swapped
     bounds = shapely.bounds(geoms.to_numpy())
+    arr = geoms.to_numpy()
+    located = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    if swapped.any() and swapped[located].all():
+        first = int(np.flatnonzero(swapped)[0])
+        report.add(
+            FILE_RECORD,
+            "file_latlon_swapped",
+            n=int(swapped.sum()),
+            x=round(float(bounds[first, 0]), 6),
+            y=round(float(bounds[first, 1]), 6),
+        )
+        return swapped | bad
     for i in np.flatnonzero(swapped | bad):
         code = "latlon_swapped" if swapped[i] else "coordinate_out_of_range"
         report.add(
@@ -212,14 +295,24 @@ def _numbers(
 
 
 def check_lengths(
-    columns: Mapping[str, Any], model: type[Base], ids: list[str], report: ImportReport
+    columns: Mapping[str, Any],
+    model: type[Base],
+    ids: list[str],
+    report: ImportReport,
+    *,
+    fields: Mapping[str, str] | None = None,
 ) -> None:
-    """Report text longer than its column holds, before the database refuses it."""
-    for field, limit in text_limits(model).items():
-        if field not in columns:
+    """Report text longer than its column holds, before the database refuses it.
+
+    ``fields`` names the file's column for each model column (``name`` may
+    come from ``--name-field Name``), so the message names what the user sees.
+    """
+    for column, limit in text_limits(model).items():
+        if column not in columns:
             continue
+        field = (fields or {}).get(column, column)
         lengths = (
-            pd.Series(columns[field], dtype=object).fillna("").astype(str).str.len()
+            pd.Series(columns[column], dtype=object).fillna("").astype(str).str.len()
         )
         for i in np.flatnonzero((lengths > limit).to_numpy()):
             report.add(
@@ -279,9 +372,11 @@ def import_features(
     frame = prep.frame
     columns: dict[str, Any] = {"code": prep.codes}
     used = {options.code_field}
+    sources: dict[str, str] = {"code": options.code_field}
     for name in spec.text:
         field = options.name_field if name == "name" else name
         found = find_field(frame, field, required=False)
+        sources[name] = found or field
         columns[name] = (
             text_column(frame, found) if found else pd.Series([""] * len(frame))
         )
@@ -300,19 +395,30 @@ def import_features(
         for name in ("households", "residents"):
             columns[name] = columns[name].map(lambda v: 0 if v is None else v)
     columns["attrs"] = extra_attrs(frame, used)
-    check_lengths(columns, feature_store.FEATURE_MODELS[layer], prep.ids, report)
+    check_lengths(
+        columns, feature_store.FEATURE_MODELS[layer], prep.ids, report, fields=sources
+    )
+    keep = (
+        report.skip_invalid(prep.ids)
+        if options.is_skip_invalid
+        else np.ones(len(frame), dtype=bool)
+    )
     if not report.is_ok:
         raise ImportRejected(report)
+    table = pd.DataFrame(
+        {k: v.to_numpy() if isinstance(v, pd.Series) else v for k, v in columns.items()}
+    )[keep]
+    geoms = prep.geoms[keep]
     with session_scope(bind) as session:
         batch_id = record_batch(
-            session, layer, str(path), crs=prep.crs_label, n=len(frame)
+            session, layer, str(path), crs=prep.crs_label, n=len(table)
         )
-        columns["batch_id"] = [batch_id] * len(frame)
-        rows = pd.DataFrame(columns).to_dict("records")
+        table["batch_id"] = batch_id
+        rows = table.to_dict("records")
         replaced = feature_store.replace_features(
-            session, layer, rows, prep.geoms.to_numpy()
+            session, layer, rows, geoms.to_numpy()
         )
-        located = prep.geoms.dropna()
+        located = geoms.dropna()
         if (
             layer in ("buildings", "addresses")
             and not located.empty
@@ -323,6 +429,8 @@ def import_features(
             )
     report.n_written = len(rows)
     report.counts = {"inserted": len(rows) - replaced, "replaced": replaced}
+    if options.is_skip_invalid:
+        report.counts["skipped"] = int((~keep).sum())
     return report
 
 
@@ -341,3 +449,52 @@ def _address_text(
     for part in parts[1:]:
         original = original + part
     return original.str.replace(r"\s+", "", regex=True), original
+
+
+# Amap (高德) and many city portals use the 6-digit county adcode and the
+# 9-digit township code; the NBS form pads both to 12 digits with zeros
+# (110105 → 110105000000, 110105001 → 110105001000). Only the lengths that are
+# unambiguous for the level are padded.
+_PADDABLE = {AreaLevel.DISTRICT: 6, AreaLevel.STREET: 9}
+
+
+def pad_short_codes(codes: pd.Series, level: AreaLevel) -> tuple[pd.Series, int]:
+    """Amap-style short codes padded to the 12-digit NBS form, and how many were."""
+    short = _PADDABLE.get(level)
+    if short is None:
+        return codes, 0
+    mask = codes.str.fullmatch(r"[0-9]+") & (codes.str.len() == short)
+    return codes.where(~mask, codes.str.ljust(12, "0")), int(mask.sum())
+
+
+def pad_parent_codes(codes: pd.Series) -> pd.Series:
+    """Parent codes given as a 6-digit adcode or 9-digit township code, padded to 12."""
+    mask = codes.str.fullmatch(r"[0-9]+") & codes.str.len().isin((6, 9))
+    return codes.where(~mask, codes.str.ljust(12, "0"))
+
+
+def code_problem_params(code: str, level: AreaLevel) -> dict[str, object] | None:
+    """What is wrong with an area code, as message parameters in both languages."""
+    problem = code_problem(code, level)
+    if problem is None:
+        return None
+    if code.isdigit() and len(code) <= 40:
+        want = " or ".join(str(n) for n in NBS_LENGTHS[level])
+        hint = (
+            " (a 6-digit county adcode such as Amap's pads to 12 only at district level,"
+            " a 9-digit township code only at street level; --free-codes skips this rule)"
+        )
+        reason_en = (
+            f"a {level.value} code has {want} digits, this one {len(code)}{hint}"
+        )
+        problem += (
+            "（6 位区县代码如高德 adcode 仅在区县层级补齐为 12 位，"
+            "9 位乡镇代码仅在街道层级补齐；非国标编码可加 --free-codes）"
+        )
+    else:
+        reason_en = (
+            "only letters, digits and - _ . are allowed, at most 40 characters"
+            " (is this a name? pass the code column with --code-field)"
+        )
+        problem += "（这是名称吗？请用 --code-field 指定编码列）"
+    return {"code": code, "reason": problem, "reason_en": reason_en}

@@ -165,7 +165,9 @@ def redrawn(sample_copy: Bind, tmp_path: Path) -> Iterator[TestClient]:
         tmp_path / "redraw.geojson",
         level=AreaLevel.GRID,
         options=ImportOptions(
-            parent_field="parent_code", valid_from=_utc_today() + timedelta(days=2)
+            parent_field="parent_code",
+            valid_from=_utc_today() + timedelta(days=2),
+            is_replace=True,
         ),
         tolerance_m=5.0,
     )

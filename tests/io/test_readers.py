@@ -129,13 +129,27 @@ def test_read_features_shp_gbk_with_cpg(tmp_path: Path) -> None:
     assert read_features(path)["name"].tolist() == ["东街社区", "西街社区"]
 
 
-def test_read_features_shp_gbk_without_cpg_uses_encoding(tmp_path: Path) -> None:
+def test_read_features_shp_gbk_without_cpg_is_detected(tmp_path: Path) -> None:
+    # What Chinese Windows tools write: GBK text and no .cpg. GDAL alone reads
+    # it as Latin-1 mojibake (¶«½ÖÉçÇø); the bytes are decoded again instead.
     path = tmp_path / "gbk.shp"
     pyogrio.write_dataframe(_frame(), path, encoding="GBK")
     (tmp_path / "gbk.cpg").unlink()
-    assert read_features(path)["name"][0] != "东街社区"  # why the option exists
+    frame = read_features(path)
+    assert frame["name"].tolist() == ["东街社区", "西街社区"]
+    assert frame.attrs["encoding_guessed"] == "gb18030"
     frame = read_features(path, encoding="gbk")
     assert frame["name"].tolist() == ["东街社区", "西街社区"]
+    assert "encoding_guessed" not in frame.attrs
+
+
+def test_read_features_shp_utf8_without_cpg_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "utf8.shp"
+    pyogrio.write_dataframe(_frame(), path, encoding="UTF-8")
+    (tmp_path / "utf8.cpg").unlink()
+    frame = read_features(path)
+    assert frame["name"].tolist() == ["东街社区", "西街社区"]
+    assert frame.attrs["encoding_guessed"] == "utf-8"
 
 
 def test_read_features_shp_without_prj_has_no_crs(tmp_path: Path) -> None:

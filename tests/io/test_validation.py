@@ -80,11 +80,27 @@ def test_validate_geometries_point_in_polygon_layer_wrong_type() -> None:
     )
     problem = _only(problems)
     assert (problem.record, problem.code) == ("g1", "geometry_type_wrong")
-    assert problem.params == {
-        "expected": "面 (Polygon/MultiPolygon)",
-        "actual": "点 (Point)",
-    }
+    assert (
+        problem.message("zh")
+        == "几何类型应为 面 (Polygon/MultiPolygon)，实际为 点 (Point)"
+    )
+    # English readers get no Chinese in the message.
+    assert problem.message("en") == "Geometry should be Polygon/MultiPolygon, got Point"
     assert out[0] is None
+
+
+def test_validate_geometries_geos_reason_in_the_readers_language() -> None:
+    bowtie = shapely.Polygon([(116, 39), (116.01, 39.01), (116.01, 39), (116, 39.01)])
+    _, problems = validate_geometries(
+        _series(bowtie), ["g1"], kind="polygon", repair=False
+    )
+    problem = _only(problems)
+    assert problem.code == "geometry_invalid"
+    assert "边界自相交" in problem.message("zh")
+    assert "Self-intersection" not in problem.message("zh")
+    english = problem.message("en")
+    assert english.startswith("Invalid geometry: self-intersection at 116.005")
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in english)
 
 
 def test_validate_geometries_several_points_wrong_type_for_point_layer() -> None:
@@ -154,7 +170,8 @@ def test_validate_geometries_unclosed_ring_invalid_without_repair() -> None:
     )
     problem = _only(problems)
     assert (problem.record, problem.code) == ("b", "geometry_invalid")
-    assert problem.params == {"reason": UNCLOSED_REASON}
+    assert problem.params["reason"] == UNCLOSED_REASON
+    assert problem.message("en").startswith("Invalid geometry: a ring is not closed")
     assert out[1] is None
 
 
@@ -164,7 +181,8 @@ def test_validate_geometries_unclosed_ring_repaired_with_warning() -> None:
     )
     problem = _only(problems)
     assert (problem.code, problem.severity) == ("geometry_repaired", "warning")
-    assert problem.params == {"reason": UNCLOSED_REASON, "area_change_m2": 0.0}
+    assert problem.params["reason"] == UNCLOSED_REASON
+    assert problem.params["area_change_m2"] == 0.0
     assert out[0].geom_type == "MultiPolygon"
     assert out[0].equals(SQUARE)
 

@@ -93,7 +93,14 @@ def test_redraw_keeps_the_old_generation_queryable(
         ],
     )
 
-    report = _import(community, v2, AreaLevel.GRID, valid_from=T2)
+    # Leaving grid 004 out ends it only when the user says the file is whole.
+    with pytest.raises(InvalidInput) as caught:
+        _import(community, v2, AreaLevel.GRID, valid_from=T2)
+    assert caught.value.code == "areas_would_end"
+    assert f"{COMMUNITY}004" in caught.value.message("en")
+    assert set(_areas(community, "grid")["id"]) == first_ids
+
+    report = _import(community, v2, AreaLevel.GRID, valid_from=T2, is_replace=True)
 
     assert report.counts == {"inserted": 1, "unchanged": 2, "replaced": 1, "ended": 1}
     now = _areas(community, "grid")
@@ -281,7 +288,7 @@ def test_valid_from_before_the_current_generation_is_refused(
     v0 = grid_file(tmp_path / "v0.geojson", cells=((0, 0),))
 
     with pytest.raises(InvalidInput) as caught:
-        _import(community, v0, AreaLevel.GRID, valid_from=T1)
+        _import(community, v0, AreaLevel.GRID, valid_from=T1, is_replace=True)
 
     assert caught.value.code == "valid_from_too_early"
     assert len(_areas(community, "grid")) == 4
