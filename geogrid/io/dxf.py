@@ -20,6 +20,7 @@ import pyogrio.errors
 import shapely
 
 from geogrid.errors import InvalidInput
+from geogrid.io.readers import ENCODING_GUESSED, redecode_latin1
 
 #: ``frame.attrs`` key: how many texts lay inside no polygon.
 LABELS_UNPLACED = "labels_unplaced"
@@ -40,7 +41,8 @@ def read_dxf(
         path: The ``.dxf`` file.
         layer: Keep only entities on these CAD layers (comma-separated); the
             texts are taken from every layer.
-        encoding: The drawing's code page when ``$DWGCODEPAGE`` is wrong.
+        encoding: The drawing's text encoding (e.g. ``gbk``); without it the
+            text is tried as UTF-8, then GB18030.
 
     Returns:
         One row per closed polyline (or hatch), with ``code`` and ``name``
@@ -50,12 +52,21 @@ def read_dxf(
     Raises:
         InvalidInput: ``file_unreadable`` or ``layer_unknown``.
     """
+    # A drawing without $DWGCODEPAGE is read as Windows-1252 by GDAL, and many
+    # Chinese ones lie about it: read the bytes as Latin-1 and decode them as
+    # shapefiles are (UTF-8, then GB18030), unless the user names the encoding.
+    previous = pyogrio.get_gdal_config_option("DXF_ENCODING")
+    pyogrio.set_gdal_config_options({"DXF_ENCODING": encoding or "ISO-8859-1"})
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            raw = pyogrio.read_dataframe(path, force_2d=True, encoding=encoding)
+            raw = pyogrio.read_dataframe(path, force_2d=True)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InvalidInput("file_unreadable", path=str(path), reason=str(exc)) from exc
+    finally:
+        pyogrio.set_gdal_config_options({"DXF_ENCODING": previous})
+    if encoding is None:
+        raw = redecode_latin1(raw, path)
     geoms = raw.geometry.to_numpy()
     texts = raw["Text"] if "Text" in raw.columns else pd.Series([None] * len(raw))
     has_text = texts.notna().to_numpy() & (texts.astype(str).str.strip() != "")
@@ -88,6 +99,7 @@ def read_dxf(
         "unclosed_rings": [],
         "malformed_geometries": [],
         LABELS_UNPLACED: unplaced,
+        **{k: v for k, v in raw.attrs.items() if k == ENCODING_GUESSED},
     }
     return frame
 

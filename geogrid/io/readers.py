@@ -283,7 +283,7 @@ def _read_layer(path: Path, layer: str, encoding: str | None) -> gpd.GeoDataFram
     except shapely.errors.GEOSException:
         frame, unclosed, malformed = _read_ogr_tolerant(path, kwargs)
     if guess:
-        frame = _redecode(frame, path)
+        frame = redecode_latin1(frame, path)
     frame.attrs[UNCLOSED_RINGS] = unclosed
     frame.attrs[MALFORMED_GEOMETRIES] = malformed
     return frame
@@ -322,8 +322,11 @@ def _needs_encoding_guess(path: Path, layer: str) -> bool:
     return str(info.get("encoding") or "").upper() == _SHAPE_DEFAULT_ENCODING
 
 
-def _redecode(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
-    """Decode text read as Latin-1 bytes as UTF-8, else GB18030, else refuse."""
+def redecode_latin1(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """Decode text read as Latin-1 bytes as UTF-8, else GB18030, else refuse.
+
+    Sets ``frame.attrs["encoding_guessed"]`` when any text was not ASCII.
+    """
     text_cols = [
         c
         for c in frame.columns

@@ -188,3 +188,28 @@ def test_assign_reports_the_stray_building(run: CliRunner) -> None:
     assert result.exit_code == 0
     assert "620899001006-B0017" in result.output
     assert "1 栋不在任何网格" in result.output
+
+
+def test_a_bug_exits_3_with_the_log_path_and_no_traceback(
+    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geogrid.services.summary
+
+    def broken(_engine: object) -> dict[str, int]:
+        raise ZeroDivisionError("a bug, not the user's data")
+
+    monkeypatch.setattr(geogrid.services.summary, "database_summary", broken)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+    result = invoke(run, "status")
+
+    assert result.exit_code == 3
+    assert "Traceback" not in result.output
+    log = tmp_path / "state" / "geogrid" / "error.log"
+    assert str(log) in result.output.replace("\n", "")
+    assert "ZeroDivisionError: a bug" in log.read_text(encoding="utf-8")
+
+
+def test_usage_errors_keep_exit_code_2(run: CliRunner) -> None:
+    result = invoke(run, "import", "boundaries", "--no-such-option")
+    assert result.exit_code == 2

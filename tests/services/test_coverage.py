@@ -140,3 +140,44 @@ def test_public_view_names_no_people_and_no_addresses(sample_db: Bind) -> None:
     unassigned = result.findings[result.findings["rule"] == "address_unassigned"]
     assert all(len(codes) <= 1 for codes in unassigned["codes"])
     assert "person_overloaded" not in result.summary["by_rule"]
+
+
+def test_address_far_from_every_building_is_listed_with_its_distance(
+    sample_copy: Bind, tmp_path
+) -> None:
+    import geopandas as gpd
+
+    from geogrid.services.imports import ImportOptions, import_features
+    from geogrid.store import areas as area_store
+    from geogrid.store import links as link_store
+    from geogrid.store.engine import session_scope
+
+    code = "620899001001001"
+    with session_scope(sample_copy) as session:
+        grid = area_store.areas_frame(session, level="grid", codes=[code])
+        buildings = link_store.buildings_frame(session)
+    metric = grid.estimate_utm_crs()
+    outline = grid.to_crs(metric).geometry.iloc[0]
+    # A door point in the grid but 40 m or more from every building.
+    free = outline.buffer(-5).difference(
+        buildings.to_crs(metric).buffer(40).union_all()
+    )
+    spot = gpd.GeoSeries([free.representative_point()], crs=metric).to_crs(4326)[0]
+    (tmp_path / "far.csv").write_text(
+        f"code,text,lon,lat\nFAR-1,东大街999号,{spot.x},{spot.y}\n", encoding="utf-8"
+    )
+    import_features(
+        sample_copy,
+        tmp_path / "far.csv",
+        layer="addresses",
+        options=ImportOptions(crs="EPSG:4326"),
+    )
+
+    result = run_check(sample_copy, CheckOptions(), store=False)
+
+    far = result.findings[result.findings["rule"] == "address_far_from_building"]
+    assert [tuple(c) for c in far["codes"]] == [("FAR-1",)]
+    assert far["measure"].iloc[0]["distance_m"] >= 40
+    assert far["community_code"].iloc[0] == code[:12]
+    # A warning: the address has its grid, a planner should still look at it.
+    assert far["severity"].iloc[0] == "warning"

@@ -402,3 +402,54 @@ def test_service_findings_empty_homes_give_an_empty_frame():
     )
     assert_findings_frame(found)
     assert found.empty
+
+
+def test_check_areas_a_parent_geos_cannot_overlay_is_one_finding_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Real digitising error (Beijing's 街道) can make GEOS refuse an overlay;
+    # every other parent must still be checked.
+    import geogrid.spatial.coverage as engine
+
+    real = engine._check
+
+    def fragile(geoms, codes, *args, **kwargs):
+        if "G3" in set(codes):
+            raise shapely.errors.GEOSException("TopologyException: side location")
+        return real(geoms, codes, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "_check", fragile)
+
+    found = check_areas(areas(CITY), options=OPTIONS)
+
+    assert found[["rule", "codes", "parent_code"]].values.tolist() == [
+        ["gap", ("G1", "G2"), "C1"],
+        ["geometry_unprocessable", ("G3", "G4"), "C2"],
+    ]
+    bad = found.iloc[1]
+    assert bad["measure"] == {"geos_error": "TopologyException", "children": 2}
+    assert bad["severity"] == "error"
+    assert bad.geometry.covers(box(200, 0, 400, 100))
+
+
+def test_check_areas_near_coincident_corners_from_rounding_are_checked():
+    # A community drawn in one tool, its grids exported through KML at 8
+    # decimals: corners a few millimetres apart, the classic GEOS trap.
+    outline = shapely.Polygon(
+        [(0, 0), (100.0000004, 0), (100, 60.0000003), (50.0000002, 100), (0, 100)]
+    )
+    left = shapely.Polygon([(0, 0), (50, 0), (50.00000019, 100), (0, 100)])
+    right = shapely.Polygon(
+        [(50, 0), (100, 0), (100.0000001, 60), (50.0000002, 100.0000001)]
+    )
+    found = check_areas(
+        areas(
+            [
+                ("C1", "community", None, outline),
+                ("G1", "grid", "C1", left),
+                ("G2", "grid", "C1", right),
+            ]
+        ),
+        options=OPTIONS,
+    )
+    assert set(found["rule"]) <= {"sliver", "edge_mismatch"}
