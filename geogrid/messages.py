@@ -36,6 +36,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{suffix} files need geometry; export attribute-only tables as .csv or .gpkg",
     ),
     "layer_empty": ("文件 {path} 中没有要素", "{path} holds no features"),
+    "radius_missing": (
+        "服务半径为空：服务中心的 {field} 列须填写服务半径（米），如睦邻中心 500",
+        "No service radius: a centre's {field} column must hold its radius in metres, e.g. 500 for a 睦邻中心",
+    ),
     "field_missing": (
         "缺少字段 {field}（现有字段：{available}）",
         "Field {field} is missing (fields present: {available})",

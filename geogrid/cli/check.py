@@ -135,7 +135,7 @@ def _print_check_summary(result: "CoverageResult") -> None:
             cover.add_row(
                 str(row["community_code"]),
                 str(row["kind"]),
-                f"{row['share_covered']:.1%}",
+                "-" if row["share_covered"] is None else f"{row['share_covered']:.1%}",
             )
         console.print(cover)
     if result.compared is not None:

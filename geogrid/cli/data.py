@@ -395,6 +395,6 @@ def demo_cmd(
             _print_summary(engine)
     except ImportRejected as exc:
         _print_report(exc.report, OutputFormat.text)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(ExitCode.BAD_INPUT) from exc
     except GeogridError as exc:
         _fail(exc)

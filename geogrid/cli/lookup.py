@@ -9,6 +9,7 @@ import typer
 from rich.text import Text
 
 from geogrid.cli import (
+    ExitCode,
     FormatOpt,
     OutputFormat,
     _database,
@@ -181,7 +182,8 @@ def lookup_cmd(
     else:
         _print_lookup(result)
     if "found" in result and not result["found"]:
-        raise typer.Exit(3)
+        # As grep: 1 is "nothing matched"; 3 stays reserved for internal errors.
+        raise typer.Exit(ExitCode.FINDINGS)
 
 
 @app.command("serve")

@@ -74,19 +74,27 @@ def map_public_cmd(
 
 
 @map_app.command("coverage")
-def map_coverage_cmd(community: CommunityOpt, output: OutputOpt) -> None:
-    """生成覆盖检查图（工作人员用）/ draw the coverage report of a community (staff)."""
+def map_coverage_cmd(
+    area: Annotated[
+        str,
+        typer.Option(
+            "--area", "--community", help="区域编码：社区，或街道、区县（画其下级区域）"
+        ),
+    ],
+    output: OutputOpt,
+) -> None:
+    """生成覆盖检查图（工作人员用）/ draw the coverage report of an area (staff)."""
     from geogrid.domain.access import Role
     from geogrid.maps.coverage import coverage_map
     from geogrid.maps.tiles import base_map
-    from geogrid.services.coverage import check_options, current_report
+    from geogrid.services.coverage import area_report, check_options
     from geogrid.services.publishing import public_map_data
 
     def build(engine: "Engine", settings: Settings) -> "dict[str, folium.Map]":
         tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
-        area = public_map_data(engine, community, caller=Role.STAFF)
-        result = current_report(engine, check_options(settings), community=community)
-        return {f"{community}-coverage": coverage_map(result, area, tiles=tiles)}
+        data = public_map_data(engine, area, caller=Role.STAFF)
+        result = area_report(engine, check_options(settings), area)
+        return {f"{area}-coverage": coverage_map(result, data, tiles=tiles)}
 
     _write_pages(output, build)
 

@@ -252,7 +252,13 @@ def _summary(
         "n_accepted": int(findings["is_accepted"].sum()),
         "by_rule": {str(k): int(v) for k, v in by_rule.items()},
         "by_community": by_community,
-        "service": service.to_dict("records") if len(service) else [],
+        # A community with no homes has no share covered: null, never NaN,
+        # which is not JSON (PostgreSQL refuses it, browsers cannot parse it).
+        "service": service.astype(object)
+        .where(service.notna(), None)
+        .to_dict("records")
+        if len(service)
+        else [],
     }
 
 
@@ -311,6 +317,41 @@ def current_report(
                 report.created_at, report.scope, findings, report.summary, report.id
             )
     return run_check(bind, options, community=community, store=False)
+
+
+def area_report(bind: Bind, options: CheckOptions, code: str) -> CoverageResult:
+    """The current report of any area (社区、街道、区县): what a coverage map draws.
+
+    A community has its own report; above it (a 街道 file such as Beijing's,
+    checked with no communities at all) the city-wide report is narrowed to
+    the findings that name the area or touch its outline.
+
+    Raises:
+        NotFound: no current area has this code.
+    """
+    with session_scope(bind) as session:
+        found = area_store.areas_frame(session, codes=[code])
+    if found.empty:
+        raise NotFound("area_not_found", code=code)
+    if found["level"].iloc[0] == "community":
+        return current_report(bind, options, community=code)
+    whole = current_report(bind, options)
+    f = whole.findings
+    outline = found.geometry.iloc[0]
+    named = f["codes"].map(lambda codes: code in codes).to_numpy(dtype=bool)
+    touching = named | f.geometry.intersects(outline).to_numpy(dtype=bool)
+    findings = f[touching].reset_index(drop=True)
+    service = pd.DataFrame(whole.summary.get("service", []))
+    if len(service):
+        mine = set(findings["community_code"].dropna())
+        service = service[service["community_code"].isin(mine)]
+    return CoverageResult(
+        whole.created_at,
+        code,
+        findings,
+        _summary(findings, service, None),
+        whole.report_id,
+    )
 
 
 PRIVATE_RULES = ("person_overloaded", "assignment_orphan")

@@ -83,8 +83,16 @@ class PreparedFile:
 
 
 def text_column(frame: pd.DataFrame, field: str) -> pd.Series:
-    """A column as stripped text, blanks for missing values."""
+    """A column as stripped text, blanks for missing values.
+
+    A numeric id column with gaps is read as floats (OSM ids, say): its
+    whole numbers are written without the ``.0`` (6427674485, not 6427674485.0).
+    """
     col = frame[field]
+    if pd.api.types.is_float_dtype(col):
+        whole = col.notna() & (col == col.round())
+        text = col.astype(object).where(~whole, col.where(whole, 0).astype("int64"))
+        return text.where(col.notna(), "").astype(str).str.strip()
     return col.where(col.notna(), "").astype(str).str.strip()
 
 
@@ -390,7 +398,7 @@ def import_features(
         columns["text"], columns["original_text"] = _address_text(frame, options, used)
     if layer == "centres":
         for i in np.flatnonzero(columns["radius_m"].isna().to_numpy()):
-            report.add(prep.ids[i], "value_invalid", field="radius_m", value="")
+            report.add(prep.ids[i], "radius_missing", field="radius_m")
     if layer == "buildings":
         for name in ("households", "residents"):
             columns[name] = columns[name].map(lambda v: 0 if v is None else v)

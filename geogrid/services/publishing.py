@@ -90,15 +90,18 @@ def public_map_data(
 ) -> PublicMapData:
     """The map data of one community as ``caller`` may see it.
 
-    Staff also get households per grid and per building.
+    Staff also get households per grid and per building. An area above a
+    community gets its outline and its child areas (in ``grids``).
 
     Raises:
         NotFound: no current community has this code.
     """
     with session_scope(bind) as session:
-        found = area_store.areas_frame(session, level="community", codes=[community])
+        found = area_store.areas_frame(session, codes=[community])
         if found.empty:
             raise NotFound("area_not_found", code=community)
+        if found["level"].iloc[0] != "community":
+            return _overview(session, found, caller)
         grids = area_store.areas_frame(session, level="grid", parent_codes=[community])
         estates = area_store.areas_frame(
             session, level="estate", parent_codes=list(grids["code"])
@@ -172,6 +175,34 @@ def public_map_data(
             for b in buildings.itertuples()
         ],
         lanes=[area(lane, "lane") for lane in lanes.itertuples()],
+    )
+
+
+def _overview(session: Any, found: gpd.GeoDataFrame, caller: Role) -> PublicMapData:
+    """An area above a community (街道, 区县) drawn with its child areas only.
+
+    Its buildings would be tens of thousands: a street's map is the outline
+    of each community, as 蓬莱's 街道 maps show them.
+    """
+    code, level = found["code"].iloc[0], found["level"].iloc[0]
+    children = area_store.areas_frame(session, parent_codes=[code])
+    people = people_store.people_table(session)
+    scheme = active_scheme(session, default="三长三员一民警")
+    cards = CardBook(people, scheme, caller)
+    return PublicMapData(
+        community=PublishedArea(
+            code,
+            found["name"].iloc[0],
+            level,
+            found.geometry.iloc[0],
+            cards(level, code),
+        ),
+        grids=[
+            PublishedArea(c.code, c.name, c.level, c.geometry, cards(c.level, c.code))
+            for c in children.itertuples()
+        ],
+        centres=[],
+        supervision_phone=scheme.supervision_phone,
     )
 
 

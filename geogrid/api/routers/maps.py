@@ -13,7 +13,7 @@ from geogrid.maps.cards import grid_card
 from geogrid.maps.coverage import coverage_map
 from geogrid.maps.public import public_map
 from geogrid.maps.staff import staff_map
-from geogrid.services.coverage import current_report
+from geogrid.services.coverage import area_report
 from geogrid.services.publishing import community_of, public_map_data
 
 router = APIRouter(prefix="/maps", tags=["maps 地图"])
@@ -64,7 +64,7 @@ def staff_page(
 @router.get(
     "/coverage/{code}.html",
     response_class=HTMLResponse,
-    summary="覆盖检查图（工作人员）/ a community's coverage map",
+    summary="覆盖检查图（工作人员）/ an area's coverage map",
 )
 def coverage_page(
     request: Request,
@@ -73,9 +73,9 @@ def coverage_page(
         Caller, Depends(require(Role.STAFF, "覆盖检查图 The coverage map"))
     ],
 ) -> HTMLResponse:
-    """The stored coverage report of one community, drawn (run ``geogrid check`` first)."""
+    """The coverage report of a community, street or district, drawn."""
     bind = request.app.state.lookup.bind
-    result = current_report(bind, request.app.state.check_options, community=code)
+    result = area_report(bind, request.app.state.check_options, code)
     page = coverage_map(
         result,
         public_map_data(bind, code, caller=caller.view_of(code)),
