@@ -6,8 +6,7 @@ import shapely
 from shapely.geometry import mapping
 
 from geogrid.services import planning
-from geogrid.services.assignment import AssignOptions
-from geogrid.spatial.coverage import CoverageOptions
+from geogrid.services.coverage_rules import CheckOptions
 from geogrid.store import areas as area_store
 from geogrid.store.engine import Bind, session_scope
 
@@ -18,11 +17,7 @@ NEW = "620899001001008"
 # grid that receives buildings (网格长 顾梅丹, P00003).
 MERGED_AWAY = "620899001001002"
 RECEIVER = "620899001001005"
-OPTIONS: dict[str, Any] = {
-    "assign": AssignOptions(),
-    "coverage": CoverageOptions(),
-    "band": (300, 500),
-}
+OPTIONS: dict[str, Any] = {"check": CheckOptions()}
 
 
 def current_grids(bind: Bind, **kwargs: object) -> list[str]:

@@ -76,6 +76,7 @@ def print_check(impact: dict[str, Any], *, header: bool = True) -> None:
         _print_stale(impact)
     _print_households(impact)
     _print_coverage(impact["coverage"])
+    _print_findings(impact["findings"])
 
 
 def _print_stale(impact: dict[str, Any]) -> None:
@@ -197,6 +198,65 @@ def _print_coverage(coverage: dict[str, Any]) -> None:
         console.print(f"不能发布 cannot publish：会新增 adds {titles}")
     else:
         console.print("未新增空白区、重叠或越界 adds no gaps, overlaps or overreach")
+
+
+def _print_findings(findings: dict[str, Any]) -> None:
+    """What every rule of the check would report after publishing, against now."""
+    rules = sorted(set(findings["before"]) | set(findings["after"]))
+    rows = [
+        [
+            f"{_title(rule)} ({rule})",
+            str(findings["before"].get(rule, 0)),
+            str(findings["after"].get(rule, 0)),
+        ]
+        for rule in rules
+    ]
+    console.print(
+        table(
+            ["规则 rule", "调整前 before", "调整后 after"],
+            rows,
+            title="全部检查规则 every rule of geogrid check",
+        )
+    )
+    added = findings["added"]
+    if added:
+        console.print(
+            table(
+                ["级别 severity", "规则 rule", "对象 codes", "度量 measure"],
+                [
+                    [
+                        f["severity"],
+                        f"{_title(f['rule'])} ({f['rule']})",
+                        " ".join(f["codes"]),
+                        _measure(f["measure"]),
+                    ]
+                    for f in added
+                ],
+                title=f"发布后新增 the plan adds ({len(added)})",
+            )
+        )
+    removed = findings["removed"]
+    console.print(
+        f"发布后消除 the plan clears：{len(removed)}"
+        + (
+            "（" + "、".join(sorted({_title(f["rule"]) for f in removed})) + "）"
+            if removed
+            else ""
+        )
+    )
+
+
+def _measure(measure: dict[str, Any]) -> str:
+    """A finding's measure, numbers rounded for reading."""
+
+    def shown(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.1f}"
+        if isinstance(value, dict):
+            return " ".join(f"{k}={shown(v)}" for k, v in value.items())
+        return str(value)
+
+    return "，".join(f"{k} {shown(v)}" for k, v in measure.items())
 
 
 def _title(rule: str) -> str:

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from geogrid.cli import FormatOpt, OutputFormat, _database, _fail, app, console
+from geogrid.cli import (
+    ExitCode,
+    FormatOpt,
+    OutputFormat,
+    _database,
+    _fail,
+    app,
+    console,
+)
 from geogrid.cli.plan_report import print_check, print_diff, print_grids, table
 from geogrid.config import get_settings
 from geogrid.errors import GeogridError, InvalidInput
@@ -61,12 +69,7 @@ def _scope(community: str | None, street: str | None) -> str:
 def _check_options() -> Any:
     from geogrid.services.coverage import check_options
 
-    options = check_options(get_settings())
-    return {
-        "assign": options.assign,
-        "coverage": options.coverage,
-        "band": options.band,
-    }
+    return {"check": check_options(get_settings())}
 
 
 def _print_state(state: "PlanState") -> None:
@@ -227,19 +230,20 @@ def _write_notice(engine: "Engine", impact: dict[str, Any], path: Path) -> None:
 
 @plan_app.command("check")
 def plan_check_cmd(plan_id: PlanArg, fmt: FormatOpt = OutputFormat.text) -> None:
-    """检查规划：覆盖与户数；会新增空白区或重叠时退出码为 1 / check a plan (exit 1 if it adds gaps or overlaps)."""
+    """检查规划：全部检查规则，发布后会新增错误级问题时退出码为 1 / check a plan (exit 1 if it adds an error)."""
     try:
         with _database(get_settings()) as engine:
             impact = _impact(engine, plan_id)
     except GeogridError as exc:
         _fail(exc)
     if fmt is OutputFormat.json:
-        body = {k: impact[k] for k in ("plan", "coverage", "band", "households")}
-        typer.echo(json.dumps(body, ensure_ascii=False))
+        keys = ("plan", "coverage", "band", "households", "findings")
+        body = {k: impact[k] for k in keys}
+        typer.echo(json.dumps(body, ensure_ascii=False, default=str))
     else:
         print_check(impact)
-    if impact["coverage"]["introduced"]:
-        raise typer.Exit(1)
+    if impact["coverage"]["introduced"] or impact["findings"]["adds_errors"]:
+        raise typer.Exit(ExitCode.FINDINGS)
 
 
 @plan_app.command("publish")

@@ -319,6 +319,84 @@ def current_report(
     return run_check(bind, options, community=community, store=False)
 
 
+@dataclass
+class WhatIf:
+    """The check's findings in some communities now and with other grids (规划预检).
+
+    Both frames hold the columns of a report's findings (``key``, ``rule``,
+    ``severity``, ``codes``, ``measure``, ``is_accepted``, geometry…); a
+    finding is the same one before and after when its key is.
+    """
+
+    before: gpd.GeoDataFrame
+    after: gpd.GeoDataFrame
+
+    @property
+    def added(self) -> gpd.GeoDataFrame:
+        """Findings the grids would bring."""
+        return self.after[~self.after["key"].isin(set(self.before["key"]))]
+
+    @property
+    def removed(self) -> gpd.GeoDataFrame:
+        """Findings the grids would clear."""
+        return self.before[~self.before["key"].isin(set(self.after["key"]))]
+
+    @property
+    def adds_errors(self) -> bool:
+        """True when an added finding is an error not accepted as an exception."""
+        added = self.added
+        return bool(((added["severity"] == "error") & ~added["is_accepted"]).any())
+
+
+def check_with_grids(
+    bind: Bind,
+    options: CheckOptions,
+    communities: list[str],
+    grids: gpd.GeoDataFrame,
+) -> WhatIf:
+    """Every rule on ``communities`` now, and as if ``grids`` replaced their grids.
+
+    This is what ``geogrid check`` would report after publishing a plan
+    (buildings split by a new edge, vacant roles of a new grid, households
+    out of the band, lanes now crossing grids …), before anything is written.
+
+    Args:
+        bind: The database.
+        options: The check's thresholds.
+        communities: Codes of the communities whose grids ``grids`` replace;
+            only their findings are returned.
+        grids: ``code``, ``name``, ``parent_code`` and polygon geometry in
+            EPSG:4326: every grid of ``communities`` as it would be.
+    """
+    with session_scope(bind) as session:
+        data = _load(session, options)
+        accepted = coverage_store.exceptions(session)
+    scope = set(communities)
+    before = _identify(compute_findings(data, options), data, accepted)
+    areas = data["areas"]
+    replaced = (areas["level"] == "grid") & areas["parent_code"].isin(scope)
+    planned = gpd.GeoDataFrame(
+        grids[["code", "name", "parent_code"]].assign(level="grid"),
+        geometry=grids.geometry.to_numpy(),
+        crs=STORAGE_CRS,
+    )
+    data = {
+        **data,
+        "areas": gpd.GeoDataFrame(
+            pd.concat([areas[~replaced], planned], ignore_index=True),
+            geometry="geometry",
+            crs=STORAGE_CRS,
+        ),
+        "service": pd.DataFrame(),
+    }
+    after = _identify(compute_findings(data, options), data, accepted)
+
+    def in_scope(found: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return found[found["community_code"].isin(scope)].reset_index(drop=True)
+
+    return WhatIf(in_scope(before), in_scope(after))
+
+
 def area_report(bind: Bind, options: CheckOptions, code: str) -> CoverageResult:
     """The current report of any area (社区、街道、区县): what a coverage map draws.
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import geopandas as gpd
@@ -26,6 +27,8 @@ from geogrid.errors import InvalidInput, NotFound
 from geogrid.io.report import ImportReport
 from geogrid.services.assignment import AssignOptions
 from geogrid.services.boundaries import write_generation
+from geogrid.services.coverage import check_with_grids
+from geogrid.services.coverage_rules import CheckOptions
 from geogrid.services.imports import (
     ImportOptions,
     find_field,
@@ -45,6 +48,9 @@ from geogrid.store.engine import Bind, session_scope
 
 OPS = ("replace", "split", "merge", "move", "rename", "renumber")
 SPATIAL_RULES = ("gap", "overlap", "outside_parent")
+KNIT_DEGREES = 1e-7
+"""How far an edited grid's vertex may be snapped (about 1 cm): far above the
+metric round trip's error, far below any edge a planner draws."""
 
 
 @dataclass
@@ -211,11 +217,14 @@ def diff(
     bind: Bind,
     plan_id: int,
     *,
-    assign: AssignOptions,
-    coverage: CoverageOptions,
-    band: tuple[int, int],
+    check: CheckOptions,
 ) -> dict[str, Any]:
-    """The plan's impact against the current generation, and its coverage check (影响分析)."""
+    """The plan's impact against the current generation, and its coverage check (影响分析).
+
+    ``findings`` holds every rule of ``geogrid check`` run on the scope now and
+    with the draft's grids: what publishing would add and clear.
+    """
+    assign, coverage, band = check.assign, check.coverage, check.band
     with session_scope(bind) as session:
         plan = _plan(session, plan_id)
         _, old = _scope_grids(session, plan.scope_code)
@@ -272,7 +281,34 @@ def diff(
         "scope": plan.scope_code,
         "stale": is_stale,
     }
+    what_if = check_with_grids(bind, check, list(communities["code"]), new)
+    result["findings"] = {
+        "before": _by_rule(what_if.before),
+        "after": _by_rule(what_if.after),
+        "added": _finding_rows(what_if.added),
+        "removed": _finding_rows(what_if.removed),
+        "adds_errors": what_if.adds_errors,
+    }
     return result
+
+
+def _by_rule(findings: gpd.GeoDataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in findings.groupby("rule").size().items()}
+
+
+def _finding_rows(findings: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Findings as plain rows for a diff: what, where, how much, and its key."""
+    return [
+        {
+            "rule": f.rule,
+            "severity": f.severity,
+            "codes": list(f.codes),
+            "measure": f.measure,
+            "key": f.key,
+            "is_accepted": bool(f.is_accepted),
+        }
+        for f in findings.itertuples()
+    ]
 
 
 def plan_frames(
@@ -295,9 +331,7 @@ def publish(
     plan_id: int,
     *,
     author: str,
-    assign: AssignOptions,
-    coverage: CoverageOptions,
-    band: tuple[int, int],
+    check: CheckOptions,
 ) -> dict[str, Any]:
     """Make the draft the new generation (valid from now) and re-link what it reaches.
 
@@ -305,7 +339,7 @@ def publish(
         InvalidInput: the plan is based on an older generation (``plan_stale``:
             rebase it first), or it would add gaps or overlaps.
     """
-    impact = diff(bind, plan_id, assign=assign, coverage=coverage, band=band)
+    impact = diff(bind, plan_id, check=check)
     if impact["plan"]["stale"]:
         raise InvalidInput("plan_stale", id=plan_id)
     if impact["coverage"]["introduced"]:
@@ -322,7 +356,7 @@ def publish(
         grids = _frame(plan_store.steps(session, plan_id)[-1].grids)
         now = utcnow()
         counts = _publish_grids(
-            session, plan.scope_code, grids, now, assign, f"plan:{plan_id}"
+            session, plan.scope_code, grids, now, check.assign, f"plan:{plan_id}"
         )
         plan.status = "published"
         plan.published_at = now
@@ -471,13 +505,19 @@ def _apply(
         c: (m, g)
         for c, m, g in zip(metric["code"], metric.geometry, draft.geometry, strict=True)
     }
+    same = np.array(
+        [
+            c in before and shapely.equals_exact(before[c][0], m, 0.0)
+            for c, m in zip(out["code"], out.geometry, strict=True)
+        ],
+        dtype=bool,
+    )
     kept = [
-        before[c][1]
-        if c in before and shapely.equals_exact(before[c][0], m, 0.0)
-        else g
-        for c, m, g in zip(out["code"], out.geometry, back.geometry, strict=True)
+        before[c][1] if is_same else g
+        for c, g, is_same in zip(out["code"], back.geometry, same, strict=True)
     ]
-    return back.set_geometry(gpd.GeoSeries(kept, index=back.index, crs=STORAGE_CRS))
+    back = back.set_geometry(gpd.GeoSeries(kept, index=back.index, crs=STORAGE_CRS))
+    return edits.knit_edges(draft.geometry, back, ~same, KNIT_DEGREES)
 
 
 def _plan(session: Any, plan_id: int) -> Any:

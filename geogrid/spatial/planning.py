@@ -24,6 +24,8 @@ from geogrid.errors import InvalidInput, NotFound
 from geogrid.spatial.assign import assign_buildings
 
 COLUMNS = ["code", "name", "parent_code", "geometry"]
+CHANGED_M2 = 0.01
+"""Less land than this moving is no change of a grid (a vertex added, say)."""
 SNAP_M = 1e-3
 """Overlay precision for reshaped grids (1 mm): the two sides of a moved edge
 meet exactly instead of leaving a floating-point hairline between them."""
@@ -219,9 +221,61 @@ def renumber_grid(draft: gpd.GeoDataFrame, code: str, *, to: str) -> gpd.GeoData
     return out.sort_values("code", ignore_index=True)
 
 
-def _multi(geom: shapely.Geometry) -> shapely.Geometry:
-    """A polygon as a normalised MultiPolygon: one polygon stored either way is unchanged."""
-    return shapely.normalize(shapely.MultiPolygon(list(shapely.get_parts(geom))))
+def knit_edges(
+    before: gpd.GeoSeries,
+    after: gpd.GeoDataFrame,
+    changed: np.ndarray,
+    tolerance: float,
+) -> gpd.GeoDataFrame:
+    """Make reshaped grids and their neighbours share edges vertex for vertex (拓扑一致).
+
+    An edit computed in a metric CRS comes back with every coordinate a few
+    nanodegrees off, and a split line adds a vertex where it meets the grid's
+    outline that the neighbour beyond lacks. The coverage check then reports
+    the untouched neighbours' edges as ``edge_mismatch``. So each reshaped
+    grid takes back the draft's own vertices within ``tolerance``, and every
+    grid near a reshaped one takes in its new vertices: the shared edge is
+    then written into both sides, as a topological editor would.
+
+    Args:
+        before: The draft's grids before the edit (their exact coordinates).
+        after: The grids after the edit, same CRS.
+        changed: Mask over ``after`` of the grids the edit reshaped.
+        tolerance: How far a vertex may move, in the CRS's units (≈ 1 cm).
+
+    Returns:
+        ``after`` with knitted geometries; a grid whose snapped geometry would
+        be invalid keeps its own.
+    """
+    geoms = after.geometry.to_numpy().copy()
+    reshaped = np.flatnonzero(changed)
+    if not len(reshaped) or not len(geoms):
+        return after
+    original = shapely.multipoints(shapely.get_coordinates(before.to_numpy()))
+    for i in reshaped:
+        geoms[i] = _snapped(geoms[i], original, tolerance)
+    near = shapely.STRtree(geoms).query(
+        geoms[reshaped], predicate="dwithin", distance=tolerance
+    )
+    for k, j in zip(*near, strict=True):
+        i = reshaped[k]
+        if i != j:
+            vertices = shapely.multipoints(shapely.get_coordinates(geoms[i]))
+            geoms[j] = _snapped(geoms[j], vertices, tolerance)
+    return after.set_geometry(gpd.GeoSeries(geoms, index=after.index, crs=after.crs))
+
+
+def _snapped(
+    geom: shapely.Geometry, vertices: shapely.Geometry, tolerance: float
+) -> shapely.Geometry:
+    """``geom`` with ``vertices`` within ``tolerance`` snapped onto or inserted into it."""
+    out = shapely.snap(geom, vertices, tolerance)
+    # Snapping moves the outline by at most the tolerance: more area change
+    # than that strip means GEOS folded something, so keep the grid as it was.
+    moved = abs(out.area - geom.area)
+    if not shapely.is_valid(out) or moved > tolerance * geom.length:
+        return geom
+    return out
 
 
 def _clean(geom: shapely.Geometry) -> shapely.Geometry:
@@ -269,13 +323,18 @@ def impact(
     old_by, new_by = old.set_index("code"), new.set_index("code")
     added = sorted(set(new_by.index) - set(old_by.index))
     removed = sorted(set(old_by.index) - set(new_by.index))
+    # A neighbour that only took in the vertex of a new shared edge has not
+    # changed for a planner: compare land, not vertex lists.
     changed = sorted(
         c
         for c in set(old_by.index) & set(new_by.index)
         if old_by.at[c, "name"] != new_by.at[c, "name"]
-        or not shapely.equals_exact(
-            _multi(old_by.at[c, "geometry"]), _multi(new_by.at[c, "geometry"]), 1e-6
+        or shapely.area(
+            shapely.symmetric_difference(
+                old_by.at[c, "geometry"], new_by.at[c, "geometry"]
+            )
         )
+        > CHANGED_M2
     )
 
     def households(assigned: pd.Series) -> dict[str, int]:

@@ -57,6 +57,8 @@ def test_plan_split_diff_check_publish_and_a_stale_plan_rebased(
     diff = invoke(run, "plan", "diff", first)
     impact = json.loads(invoke(run, "plan", "diff", first, "--format", "json").output)
     check = invoke(run, "plan", "check", first)
+    as_json = invoke(run, "plan", "check", first, "--format", "json").output
+    added = json.loads(as_json)["findings"]["added"]
     published = invoke(run, "plan", "publish", first)
     stale = invoke(run, "plan", "publish", second)
 
@@ -71,8 +73,12 @@ def test_plan_split_diff_check_publish_and_a_stale_plan_rebased(
         assert text in diff.output
     assert "网格长" in diff.output  # the new grid has none yet
     assert "超出 outside" in diff.output  # 414 households split below the band
-    assert check.exit_code == 0
+    # No gap or overlap, but the new grid has no 网格长 yet: an error that
+    # geogrid check would report after publishing, so plan check exits 1.
+    assert check.exit_code == 1
     assert "未新增空白区" in check.output
+    assert any(f["rule"] == "role_vacant" and f["codes"] == [NEW] for f in added)
+    assert "发布后新增 the plan adds" in check.output
     assert published.exit_code == 0, published.output
     assert NEW in _grids(sample_copy)
     assert stale.exit_code == 2
@@ -130,7 +136,13 @@ def test_plan_propose_writes_grids_and_makes_a_plan(
     assert sorted(proposed["code"]) == sorted(plan.grids["code"])
     assert set(proposed["code"]).isdisjoint(_grids(sample_copy))  # no reused code
     assert [s["op"] for s in plan.steps] == ["base", "replace"]
-    assert invoke(run, "plan", "check", found[1]).exit_code == 0
+    checked = invoke(run, "plan", "check", found[1], "--format", "json")
+    # No gap or overlap; the errors it adds are the new grids' vacant roles.
+    assert checked.exit_code == 1
+    findings = json.loads(checked.output)["findings"]
+    assert json.loads(checked.output)["coverage"]["introduced"] == []
+    errors = {f["rule"] for f in findings["added"] if f["severity"] == "error"}
+    assert errors == {"role_vacant"}
     again = _new(run)
     replaced = invoke(run, "plan", "edit", again, "replace", output)
     assert replaced.exit_code == 0, replaced.output

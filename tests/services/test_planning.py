@@ -215,3 +215,54 @@ def test_the_same_outline_as_a_polygon_is_not_a_change(sample_copy: Bind) -> Non
 
     assert impact["grids"] == {"added": [], "removed": [], "changed": []}
     assert impact["moves"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number", range(1, 8))
+def test_a_split_of_any_grid_keeps_topology_and_plan_check_foresees_the_check(
+    sample_copy: Bind, number: int
+) -> None:
+    from geogrid.services.coverage import run_check
+
+    code = f"{COMMUNITY}{number:03d}"
+    plan = planning.new_plan(sample_copy, COMMUNITY, author="wang")
+    planning.edit(
+        sample_copy,
+        plan.id,
+        "split",
+        {
+            "grid": code,
+            "line": split_line(plan, code),
+            "new": [[code, "北半"], [f"{COMMUNITY}020", "南半"]],
+        },
+        author="wang",
+    )
+    foreseen = planning.diff(sample_copy, plan.id, **OPTIONS)["findings"]
+    before = run_check(sample_copy, OPTIONS["check"], store=False).findings
+    planning.publish(sample_copy, plan.id, author="wang", **OPTIONS)
+    after = run_check(sample_copy, OPTIONS["check"], store=False).findings
+
+    def keyed(found) -> set[tuple[str, tuple[str, ...]]]:
+        mine = found[found["community_code"] == COMMUNITY]
+        return {(f.rule, tuple(f.codes)) for f in mine.itertuples()}
+
+    # The split line meets the untouched neighbours' edges: they take in its
+    # vertex, so no edge_mismatch and no sliver appear between them.
+    assert not {r for r, _ in keyed(after) - keyed(before)} & {
+        "edge_mismatch",
+        "sliver",
+        "gap",
+        "overlap",
+    }
+    # plan check showed exactly what geogrid check reports once published.
+    added = {(f["rule"], tuple(f["codes"])) for f in foreseen["added"]}
+    removed = {(f["rule"], tuple(f["codes"])) for f in foreseen["removed"]}
+    assert added == keyed(after) - keyed(before)
+    assert removed == keyed(before) - keyed(after)
+    assert foreseen["after"] == {
+        rule: int(n)
+        for rule, n in after[after["community_code"] == COMMUNITY]
+        .groupby("rule")
+        .size()
+        .items()
+    }

@@ -203,12 +203,7 @@ def _bind(request: Request) -> Any:
 
 
 def _options(request: Request) -> dict[str, Any]:
-    options = request.app.state.check_options
-    return {
-        "assign": options.assign,
-        "coverage": options.coverage,
-        "band": options.band,
-    }
+    return {"check": request.app.state.check_options}
 
 
 def _replace_params(params: ReplaceParams) -> dict[str, Any]:
