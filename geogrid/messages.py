@@ -167,6 +167,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "网格 {code} 调整后不连片（分成多块），请检查是否相邻",
         "Grid {code} would be in several pieces: are they neighbours?",
     ),
+    "plan_move_not_adjacent": (
+        "楼栋 {building} 的用地与网格 {grid} 不相邻（相距 {distance_m} 米），中间隔着其他楼栋的用地；可连同更靠近的楼栋（如 {bridge}）一起迁移",
+        "Building {building}'s land does not border grid {grid} ({distance_m} m away): other buildings' land lies between; move it together with one nearer the edge (e.g. {bridge})",
+    ),
     "plan_move_nothing": (
         "所选楼栋已在网格 {code} 中，或不在任何网格中",
         "The chosen buildings are already in grid {code}, or in no grid",

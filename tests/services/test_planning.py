@@ -266,3 +266,82 @@ def test_a_split_of_any_grid_keeps_topology_and_plan_check_foresees_the_check(
         .size()
         .items()
     }
+
+
+def _nearest_to_edge(bind: Bind, source: str, target: str, *, far: bool = False):
+    """The building of ``source`` nearest (or farthest from) its edge with ``target``."""
+    plan = planning.new_plan(bind, COMMUNITY, author="wang")
+    crs = local_crs(plan.grids)
+    grids = plan.grids.to_crs(crs).set_index("code").geometry
+    with session_scope(bind) as session:
+        buildings = link_store.buildings_frame(
+            session, bbox=shapely.union_all(plan.grids.geometry.to_numpy()).bounds
+        )
+    ours = buildings[buildings["grid_code"] == source].to_crs(crs)
+    edge = shapely.intersection(grids[source].boundary, grids[target].boundary)
+    distance = shapely.distance(ours.geometry.to_numpy(), edge)
+    pick = distance.argmax() if far else distance.argmin()
+    return plan, ours["code"].iloc[int(pick)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [("002", "003"), ("003", "001"), ("005", "007"), ("004", "006")],
+)
+def test_moving_the_building_nearest_an_edge_keeps_topology(
+    sample_copy: Bind, source: str, target: str
+) -> None:
+    # The issue's case: 005 → 007 of the building 8 m from their edge was
+    # refused as not contiguous, as were three of four such moves.
+    from geogrid.services.coverage import run_check
+
+    source, target = COMMUNITY + source, COMMUNITY + target
+    plan, building = _nearest_to_edge(sample_copy, source, target)
+
+    planning.edit(
+        sample_copy,
+        plan.id,
+        "move",
+        {"buildings": [building], "to": target},
+        author="wang",
+    )
+    impact = planning.diff(sample_copy, plan.id, **OPTIONS)
+    assert [(m["building"], m["from"], m["to"]) for m in impact["moves"]] == [
+        (building, source, target)
+    ]
+    before = run_check(sample_copy, OPTIONS["check"], store=False).findings
+    planning.publish(sample_copy, plan.id, author="wang", **OPTIONS)
+    after = run_check(sample_copy, OPTIONS["check"], store=False).findings
+
+    def keyed(found) -> set[tuple[str, tuple[str, ...]]]:
+        return {(f.rule, tuple(f.codes)) for f in found.itertuples()}
+
+    added = keyed(after) - keyed(before)
+    assert not {rule for rule, _ in added} & {
+        "edge_mismatch",
+        "sliver",
+        "gap",
+        "overlap",
+        "building_split",  # the edge runs between buildings, never through one
+    }
+    assert added == {
+        (f["rule"], tuple(f["codes"])) for f in impact["findings"]["added"]
+    }
+
+
+def test_a_move_whose_land_does_not_reach_the_grid_names_the_building(
+    sample_copy: Bind,
+) -> None:
+    source, target = COMMUNITY + "005", COMMUNITY + "007"
+    plan, far = _nearest_to_edge(sample_copy, source, target, far=True)
+
+    with pytest.raises(InvalidInput) as refused:
+        planning.edit(
+            sample_copy, plan.id, "move", {"buildings": [far], "to": target}, author="w"
+        )
+
+    assert refused.value.code == "plan_move_not_adjacent"
+    assert refused.value.params["building"] == far
+    assert refused.value.params["distance_m"] > 50
+    assert refused.value.params["bridge"].startswith(COMMUNITY)
