@@ -204,6 +204,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "修改 {what} 需要 If-Match 请求头（先 GET 取得 ETag）",
         "Changing {what} needs an If-Match header (GET it first for its ETag)",
     ),
+    "person_other_street": (
+        "人员 {code} 在其他街道任职：只有本街道工作人员或管理员可以修改或为其新增任职",
+        "Person {code} holds a role in another street: only that street's staff or an admin may change them or give them a role",
+    ),
     "forbidden": (
         "{what}仅限{role}查看，请先登录",
         "{what} is for {role} only: log in first",
@@ -332,8 +336,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Skipped {n} records with errors (--skip-invalid), listed above",
     ),
     "areas_would_end": (
-        "此文件未包含 {n} 个现行{level}，导入会将其结束（{codes}）。若文件确为完整的新版本，请加 --replace；若只是其中一部分（如 KML 的一个文件夹），请一次导入全部（--layer 甲,乙）",
-        "This file leaves out {n} current {level} areas, which the import would end ({codes}). If the file is the complete new generation, add --replace; if it is one part (one KML folder, say), import all parts at once (--layer A,B)",
+        "此文件未包含 {n} 个现行{level}，导入会将其结束（{codes}）。若文件确为完整的新版本，请加 --replace；若只是新增或更新其中几个，请加 --keep；若是 KML 的一个文件夹，请一次导入全部（--layer 甲,乙）",
+        "This file leaves out {n} current {level} areas, which the import would end ({codes}). If the file is the complete new generation, add --replace; if it only adds or updates some, add --keep; if it is one KML folder, import all folders at once (--layer A,B)",
     ),
     "codes_padded": (
         "{n} 个短编码（高德 adcode 式）已按国家统计局规则补零为 12 位（{level}）",

@@ -158,6 +158,12 @@ def import_boundaries_cmd(
             help="允许结束文件中未出现的现行区域（文件是完整的新版本时）",
         ),
     ] = False,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep", help="只新增或更新文件中的区域，文件中未出现的现行区域保持不变"
+        ),
+    ] = False,
     skip_invalid: SkipInvalidOpt = False,
     swap_xy: SwapXyOpt = False,
     fmt: FormatOpt = OutputFormat.text,
@@ -179,6 +185,7 @@ def import_boundaries_cmd(
         is_free_codes=free_codes,
         valid_from=valid_from,
         is_replace=replace,
+        is_keep=keep,
         is_skip_invalid=skip_invalid,
         is_swap_xy=swap_xy,
     )

@@ -141,6 +141,7 @@ def import_boundaries(
             assign or AssignOptions(),
             allow_end=options.is_replace,
             spare=spare,
+            keep_others=options.is_keep,
         )
         if options.is_skip_invalid:
             report.counts["skipped"] = int((~keep).sum())
@@ -285,12 +286,14 @@ def write_generation(
     parents: set[str] | None = None,
     allow_end: bool = True,
     spare: set[str] | None = None,
+    keep_others: bool = False,
 ) -> dict[str, int]:
     """End what changed or disappeared, insert what is new or changed, keep the rest.
 
     ``rows`` replace the children of every parent they name, and of
     ``parents`` too (a plan may empty a community of its old grids); areas
-    coded in ``spare`` are left alone.
+    coded in ``spare`` are left alone, as is every area not in ``rows`` with
+    ``keep_others`` (a file adding one street to a district).
 
     Raises:
         InvalidInput: ``areas_would_end`` when ``allow_end`` is off and some
@@ -306,10 +309,12 @@ def write_generation(
             area_store.areas_frame(session, level=level.value, parent_codes=touched),
         ]
     ).drop_duplicates("id")
+    file_codes = set(codes)
+    if keep_others:  # only add and update: what the file leaves out stays
+        spare = (spare or set()) | (set(current["code"]) - file_codes)
     old = {
         row.code: row for row in current.itertuples() if row.code not in (spare or ())
     }
-    file_codes = set(codes)
     vanishing = sorted(str(r.code) for r in old.values() if r.code not in file_codes)
     if vanishing and not allow_end:
         raise InvalidInput(

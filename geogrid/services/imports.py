@@ -65,6 +65,8 @@ class ImportOptions:
     valid_from: datetime | None = None
     is_replace: bool = False
     """A boundary file may end current areas it does not mention."""
+    is_keep: bool = False
+    """A boundary file only adds and updates: current areas it leaves out stay."""
     is_skip_invalid: bool = False
     """Write the valid records and list the skipped ones, instead of all or nothing."""
     is_swap_xy: bool = False

@@ -138,6 +138,7 @@ def update_person(
         before = people_store.person_record(session, code)
         if before is None or not _may_see(before, caller):
             raise NotFound("person_not_found", code=code)
+        _check_owns(session, before, caller)
         base = before["version"] if version is None else version
         fields = _person_fields(before | changes)
         if not people_store.update_person(session, code, base, fields):
@@ -195,9 +196,11 @@ def add_assignment(
             raise Forbidden(
                 "forbidden", what=f"{target}", role="本街道工作人员 staff of its street"
             )
-        person_id = people_store.person_id_of(session, values["person_code"])
-        if person_id is None:
+        person = people_store.person_record(session, values["person_code"])
+        if person is None:
             raise NotFound("person_not_found", code=values["person_code"])
+        _check_owns(session, person, caller)
+        person_id = people_store.person_id_of(session, values["person_code"])
         assignment = people_store.add_assignment(
             session,
             {
@@ -441,6 +444,30 @@ def _visible_codes(table: pd.DataFrame, caller: Caller) -> set[str]:
         )
         if not caller.view_of(target).is_public
     }
+
+
+def _check_owns(session: Any, record: dict[str, Any], caller: Caller) -> None:
+    """Refuse a change to a person who is not wholly the caller's (本街道人员).
+
+    A person belongs to the streets of their current assignments. Staff may
+    change a person, or give them a new role, only when every current
+    assignment lies in their own street; a person with none only when their
+    last assignment did, or when they never held one (just added). Anyone
+    else is placed or changed by an admin, so one street's account can never
+    claim, read or rewrite another street's people.
+
+    Raises:
+        Forbidden: ``person_other_street`` naming the person.
+    """
+    if caller.role is Role.ADMIN:
+        return
+    current = [a["target_code"] for a in record["assignments"]]
+    if not current:
+        person_id = people_store.person_id_of(session, record["code"])
+        last = people_store.last_target(session, person_id) if person_id else None
+        current = [last] if last else []
+    if any(caller.view_of(target).is_public for target in current):
+        raise Forbidden("person_other_street", code=record["code"])
 
 
 def _may_see(record: dict[str, Any], caller: Caller) -> bool:

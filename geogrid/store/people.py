@@ -110,6 +110,16 @@ def current_assignments(
     )
 
 
+def last_target(session: Session, person_id: int) -> str | None:
+    """The target of a person's most recent assignment, current or ended, or None."""
+    return session.scalar(
+        select(Assignment.target_code)
+        .where(Assignment.person_id == person_id)
+        .order_by(Assignment.valid_from.desc(), Assignment.id.desc())
+        .limit(1)
+    )
+
+
 def end_assignments(session: Session, ids: Sequence[int], at: datetime) -> None:
     """End assignments at ``at``; they stay in the history."""
     if ids:
