@@ -204,6 +204,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "修改 {what} 需要 If-Match 请求头（先 GET 取得 ETag）",
         "Changing {what} needs an If-Match header (GET it first for its ETag)",
     ),
+    "geojson_type_unsupported": (
+        "不支持的 GeoJSON 类型：{type}（可用：{allowed}）",
+        "Unsupported GeoJSON type: {type} (use {allowed})",
+    ),
     "person_other_street": (
         "人员 {code} 在其他街道任职：只有本街道工作人员或管理员可以修改或为其新增任职",
         "Person {code} holds a role in another street: only that street's staff or an admin may change them or give them a role",

@@ -295,7 +295,15 @@ class LookupService:
         addresses = addresses[addresses.geometry.notna() & addresses.within(shape)]
         result: dict[str, Any] = {
             "area_m2": round(area_m2, 1),
-            "grids": [{"code": c, "name": snap.areas[c]["name"]} for c in grids],
+            # Whom to call for the area: each grid's posted role-holders.
+            "grids": [
+                {
+                    "code": c,
+                    "name": snap.areas[c]["name"],
+                    "holders": snap.cards("grid", c, caller.view_of(c)),
+                }
+                for c in grids
+            ],
             "buildings": [
                 {"code": b.code, "name": b.name, "households": int(b.households)}
                 for b in buildings.itertuples()
@@ -318,34 +326,91 @@ def _is_number(value: object) -> bool:
     )
 
 
+_GEOMETRY_TYPES = (
+    "Polygon",
+    "MultiPolygon",
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "GeometryCollection",
+)
+
+
+def _geometries(document: Any) -> list[dict[str, Any]]:
+    """The geometries of a GeoJSON document: a geometry, a Feature or a FeatureCollection.
+
+    Raises:
+        InvalidInput: ``geojson_type_unsupported`` naming any other type (a
+            TopoJSON ``Topology``, say), ``geometry_missing`` for no geometry.
+    """
+    kind = document.get("type") if isinstance(document, dict) else None
+    if kind == "FeatureCollection":
+        features = document.get("features")
+        if not isinstance(features, list):
+            raise InvalidInput("geometry_missing")
+        return [g for f in features for g in _geometries(f)]
+    if kind == "Feature":
+        geometry = document.get("geometry")
+        if not isinstance(geometry, dict):
+            raise InvalidInput("geometry_missing")
+        return _geometries(geometry)
+    if kind not in _GEOMETRY_TYPES:
+        raise InvalidInput(
+            "geojson_type_unsupported",
+            type=str(kind)[:40],
+            allowed="Polygon, MultiPolygon, Feature, FeatureCollection",
+        )
+    return [document]
+
+
 def _parse_shape(geometry: dict[str, Any], spec: CrsSpec) -> shapely.Geometry:
-    """A GeoJSON Polygon/MultiPolygon (or a Feature holding one) in storage CRS."""
-    if isinstance(geometry, dict) and geometry.get("type") == "Feature":
-        geometry = geometry.get("geometry") or {}
-    if not isinstance(geometry, dict) or not isinstance(geometry.get("type"), str):
+    """The polygons of a GeoJSON geometry, Feature or FeatureCollection, unioned, in storage CRS."""
+    parts = _geometries(geometry)
+    if not parts:
         raise InvalidInput("geometry_missing")
     try:
-        shape = geojson_shape(geometry)
+        shapes = [geojson_shape(g) for g in parts]
     except (
         AttributeError,
         KeyError,
+        IndexError,
         TypeError,
         ValueError,
-        shapely.errors.GEOSException,
+        shapely.errors.ShapelyError,
     ) as exc:
         raise InvalidInput(
             "geojson_invalid", reason=str(exc) or type(exc).__name__
         ) from exc
+    for part, shape in zip(parts, shapes, strict=True):
+        if shape.geom_type in ("Polygon", "MultiPolygon") and _has_open_ring(
+            part["coordinates"], shape.geom_type
+        ):
+            raise InvalidInput("ring_not_closed")
+    polygons = [
+        p
+        for shape in shapes
+        for p in shapely.get_parts(shapely.get_parts(shape))
+        if p.geom_type in ("Polygon", "MultiPolygon")
+    ]
+    if not polygons:
+        raise InvalidInput(
+            "geometry_type_wrong",
+            expected="Polygon",
+            actual="、".join(sorted({s.geom_type for s in shapes})),
+        )
+    invalid = [p for p in polygons if not p.is_valid]
+    if invalid:
+        raise InvalidInput(
+            "geometry_invalid", reason=shapely.is_valid_reason(invalid[0])
+        )
+    shape = polygons[0] if len(polygons) == 1 else shapely.union_all(polygons)
     if shape.geom_type not in ("Polygon", "MultiPolygon"):
         raise InvalidInput(
             "geometry_type_wrong", expected="Polygon", actual=shape.geom_type
         )
     if shape.is_empty:
         raise InvalidInput("geometry_empty")
-    if _has_open_ring(geometry["coordinates"], shape.geom_type):
-        raise InvalidInput("ring_not_closed")
-    if not shape.is_valid:
-        raise InvalidInput("geometry_invalid", reason=shapely.is_valid_reason(shape))
     stored = to_storage(gpd.GeoSeries([shape], crs=STORAGE_CRS), spec).iloc[0]
     _check_extent(stored)
     return stored

@@ -16,7 +16,7 @@ from geogrid.services import accounts
 from geogrid.services.boundaries import import_boundaries
 from geogrid.services.imports import ImportOptions
 from geogrid.store.engine import Bind
-from tests.api.conftest import login
+from tests.api.conftest import client, login
 from tests.conftest import SAMPLE
 from tests.factories import write_geojson
 
@@ -24,7 +24,10 @@ STREET_A = "620899001000"  # the sample's 城关街道
 STREET_B = "620899002000"  # added east of it
 GRID_A = "620899001001001"
 GRID_B = "620899002001001"
-PERSON_A = "P00148"  # holds roles in street A only
+PERSON_A = "P00148"
+__all__ = [
+    "client"
+]  # the anonymous app on the sample county, for these tests too  # holds roles in street A only
 B_BOX = box(107.3816, 35.32, 107.3916, 35.33)
 
 
