@@ -409,6 +409,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Internal server error, logged; try again later or contact the administrator",
     ),
     # storage
+    "service_unavailable": (
+        "数据库暂时不可用，请稍后重试",
+        "The database is unavailable for the moment: try again shortly",
+    ),
     "database_unavailable": (
         "无法连接数据库 {url}：{reason}",
         "Cannot connect to the database {url}: {reason}",

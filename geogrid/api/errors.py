@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
+RETRY_AFTER_S = 5
+"""What a 503 asks a client to wait: a restarting PostgreSQL is back in seconds."""
+
 STATUS: dict[type[GeogridError], int] = {
     NotFound: 404,
     Forbidden: 403,
@@ -82,6 +85,13 @@ def coded_problem(
 
 async def _geogrid_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GeogridError)
+    if isinstance(exc, StorageError):
+        # Where the database lives (URL, file path, host, port) and the
+        # driver's words are for the log, not for whoever is calling.
+        log.warning("database unavailable on %s: %s", request.url.path, exc)
+        return coded_problem(
+            503, "service_unavailable", headers={"Retry-After": str(RETRY_AFTER_S)}
+        )
     extra: dict[str, object] = {"params": {k: str(v) for k, v in exc.params.items()}}
     if isinstance(exc, ImportRejected):
         extra["report"] = exc.report.to_dict()

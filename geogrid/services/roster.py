@@ -108,7 +108,7 @@ def create_person(bind: Bind, caller: Caller, values: dict[str, Any]) -> dict[st
     """
     code = values["code"]
     fields = _person_fields(values)
-    with session_scope(bind) as session:
+    with session_scope(bind, write=True) as session:
         if people_store.person_id_of(session, code) is not None:
             raise InvalidInput("person_exists", code=code)
         people_store.upsert_persons(session, [{"code": code} | fields])
@@ -134,7 +134,7 @@ def update_person(
         NotFound: no such person (or not the caller's).
         Conflict: stale version (412); nothing is changed.
     """
-    with session_scope(bind) as session:
+    with session_scope(bind, write=True) as session:
         before = people_store.person_record(session, code)
         if before is None or not _may_see(before, caller):
             raise NotFound("person_not_found", code=code)
@@ -171,7 +171,7 @@ def add_assignment(
         InvalidInput: a role the scheme lacks, or the wrong target level.
         Forbidden: staff assigning outside their street.
     """
-    with session_scope(bind) as session:
+    with session_scope(bind, write=True) as session:
         scheme = active_scheme(session, default="三长三员一民警")
         role_key, target = values["role"], values["target_code"]
         if role_key not in scheme.keys:
@@ -257,7 +257,7 @@ def end_assignment(
         NotFound: no such assignment (or not the caller's).
         Conflict: stale version, or already ended (412).
     """
-    with session_scope(bind) as session:
+    with session_scope(bind, write=True) as session:
         found = people_store.assignment_by_id(session, assignment_id)
         if found is None or caller.view_of(found.target_code).is_public:
             raise NotFound("assignment_not_found", id=assignment_id)
@@ -309,7 +309,7 @@ def change_assignment(
         "target_level": changes.get("target_level") or current["target_level"],
         "target_code": changes.get("target_code") or current["target_code"],
     }
-    with session_scope(bind) as session:
+    with session_scope(bind, write=True) as session:
         # Both writes join this unit of work: a refused new target ends nothing.
         connection = session.connection()
         end_assignment(connection, caller, assignment_id, version)

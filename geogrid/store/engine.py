@@ -66,6 +66,10 @@ def _install_spatialite_hooks(engine: Engine, spatialite_path: str) -> None:
         dbapi_connection.enable_load_extension(False)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Writers wait for each other instead of failing "database is locked",
+        # and readers never block a writer (WAL; ignored for :memory:).
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
         if cursor.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
             # One transaction and only the WGS84 family of SRIDs: 0.1 s instead
             # of 16 s on a new file; storage is EPSG:4326 only.
@@ -74,7 +78,11 @@ def _install_spatialite_hooks(engine: Engine, spatialite_path: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A write takes the write lock when it starts: two editors of one
+        # record then run one after the other, and the second sees the first
+        # one's version (412), instead of both reading and one failing BUSY.
+        immediate = connection.info.get(_IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def display_url(url: str) -> str:
@@ -105,9 +113,18 @@ Bind = Engine | Connection
 """Where services run: an engine, or a connection already in a transaction (tests)."""
 
 
+SQLITE_BUSY_MS = 10_000
+"""How long a SQLite writer waits for another before the database counts as busy."""
+_IMMEDIATE = "geogrid_begin_immediate"
+
+
 @contextmanager
-def session_scope(bind: Bind) -> Iterator[Session]:
+def session_scope(bind: Bind, *, write: bool = False) -> Iterator[Session]:
     """One unit of work: commit on success, roll back everything on any error.
+
+    ``write`` marks a read-then-write unit (an edit checked against a
+    version): on SQLite it starts with the write lock, so concurrent edits
+    are serialised rather than refused as "database is locked".
 
     Given a connection inside a transaction, the unit becomes a SAVEPOINT, so
     a caller (a test, a plan preview) can still roll everything back.
@@ -117,14 +134,29 @@ def session_scope(bind: Bind) -> Iterator[Session]:
             (``database_unavailable``); the unit left nothing behind. The
             engine's pool (``pool_pre_ping``) reconnects on a later unit.
     """
+    if write and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        with _unavailable_as_storage_error(bind), bind.connect() as connection:
+            connection.info[_IMMEDIATE] = True
+            try:
+                with session_scope(connection) as session:
+                    yield session
+            finally:
+                connection.info.pop(_IMMEDIATE, None)
+        return
+    with (
+        _unavailable_as_storage_error(bind),
+        Session(
+            bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        ) as session,
+        session.begin(),
+    ):
+        yield session
+
+
+@contextmanager
+def _unavailable_as_storage_error(bind: Bind) -> Iterator[None]:
     try:
-        with (
-            Session(
-                bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
-            ) as session,
-            session.begin(),
-        ):
-            yield session
+        yield
     except (DBAPIError, DisconnectionError, PoolTimeout) as exc:
         if not _is_unavailable(exc):
             raise

@@ -246,9 +246,11 @@ def _assert_unavailable(response: Response) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
-    assert body["code"] == "database_unavailable"
-    assert body["detail"].startswith("无法连接数据库")
-    assert body["detail_en"].startswith("Cannot connect to the database")
+    assert body["code"] == "service_unavailable"
+    assert body["detail"].startswith("数据库暂时不可用")
+    assert response.headers["Retry-After"] == "5"
+    # Where the database lives is for the log only (issue 13, finding 3).
+    assert "127.0.0.1" not in response.text
     assert "SELECT" not in response.text
     assert "INSERT" not in response.text
 
