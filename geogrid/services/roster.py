@@ -39,18 +39,17 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def parse_if_match(header: str | None, what: str) -> int | None:
-    """The version an If-Match header names; None for ``*`` (any current version).
+def parse_if_match(header: str | None, what: str) -> int:
+    """The version an If-Match header names.
 
     Raises:
-        PreconditionRequired: no header (428): a write must say what it is based on.
+        PreconditionRequired: no header, or ``*`` (428): an edit must name the
+            version its editor saw, or it could overwrite a change unseen.
         Conflict: a header that names no version of ours (412).
     """
-    if header is None or not header.strip():
+    if header is None or not header.strip() or header.strip() == "*":
         raise PreconditionRequired("precondition_required", what=what)
     value = header.strip()
-    if value == "*":
-        return None
     value = value.removeprefix("W/").strip('"')
     if not value.isdigit():
         raise Conflict("version_conflict", what=what, current="?", given=header)

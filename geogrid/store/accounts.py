@@ -112,7 +112,11 @@ def audit_entries(
     """Audit entries, newest first, optionally for one target."""
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
     if target is not None:
-        stmt = stmt.where(AuditEntry.target == target)
+        # "P00148" finds "person:P00148": staff know the code, not our prefixes.
+        stmt = stmt.where(
+            (AuditEntry.target == target)
+            | AuditEntry.target.endswith(f":{target}", autoescape=True)
+        )
     return [
         {
             "id": e.id,

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from geogrid.api.deps import require
 from geogrid.domain.access import Caller, Role
@@ -33,6 +33,9 @@ Employment = Literal["full_time", "part_time", "专职", "兼职", ""]
 class PersonIn(BaseModel):
     """A new person (人员)."""
 
+    # A misspelt field ("phnoe") is refused, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
     code: str = Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z._-]+$")
     name: str = Field(min_length=1, max_length=100)
     phone: Phone = ""
@@ -45,6 +48,9 @@ class PersonIn(BaseModel):
 class PersonChange(BaseModel):
     """Fields to change on a person; those left out stay as they are."""
 
+    # A misspelt field ("phnoe") is refused, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = Field(None, min_length=1, max_length=100)
     phone: Phone | None = None
     phone_public: bool | None = None
@@ -56,6 +62,9 @@ class PersonChange(BaseModel):
 class AssignmentIn(BaseModel):
     """A role given to a person on a target (任职)."""
 
+    # A misspelt field ("phnoe") is refused, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
     person_code: str = Field(min_length=1, max_length=40)
     role: str = Field(min_length=1, max_length=40, description="角色键，如 grid_head")
     target_code: str = Field(min_length=1, max_length=60)
@@ -65,6 +74,9 @@ class AssignmentIn(BaseModel):
 
 class AssignmentChange(BaseModel):
     """A new role or target: the assignment ends and a new one starts."""
+
+    # A misspelt field ("phnoe") is refused, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
 
     role: str | None = Field(None, min_length=1, max_length=40)
     target_code: str | None = Field(None, min_length=1, max_length=60)
