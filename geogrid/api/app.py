@@ -2,11 +2,16 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from geogrid import __version__
 from geogrid.api.errors import install_error_handlers
+from geogrid.api.headers import SecurityHeaders, content_security_policy
 from geogrid.api.limits import BodySizeLimit
 from geogrid.api.routers import (
     addresses,
@@ -27,6 +32,11 @@ from geogrid.maps.tiles import base_map
 from geogrid.services.coverage import check_options
 from geogrid.services.lookup import LookupService
 from geogrid.store.engine import Bind, init_db, make_engine
+
+SWAGGER_UI = StaticFiles(
+    directory=str(resources.files("geogrid.api") / "static" / "swagger-ui")
+)
+"""Swagger UI from the npm registry (swagger-ui-dist, Apache-2.0), for /docs offline."""
 
 
 def create_app(
@@ -56,9 +66,25 @@ def create_app(
         version=__version__,
         description="社区网格化管理服务 / community grid governance",
         lifespan=lifespan,
+        docs_url=None,  # served below from the package: an intranet has no CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)
+    tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
+    app.add_middleware(SecurityHeaders, csp=content_security_policy(tiles))
+    app.mount("/static/swagger-ui", SWAGGER_UI, name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui_html() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="geogrid API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+        )
+
     app.include_router(lookup.router)
     app.include_router(coverage.router)
     app.include_router(maps.router)
