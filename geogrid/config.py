@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 720
     """How long a login's bearer token lasts (API keys last until revoked)."""
 
+    login_max_failures: int = 5
+    """Failed logins of one account before it must wait (then 429 with Retry-After)."""
+
+    login_lockout_seconds: float = 30.0
+    """The first wait; it doubles with each further failure, up to an hour."""
+
+    login_client_max_failures: int = 30
+    """Failed logins from one client address, over any accounts, before it must wait."""
+
     max_body_bytes: int = 1_000_000
     """The largest request body the API accepts (bytes); a larger one is refused with 413.
 

@@ -58,6 +58,12 @@ class Conflict(GeogridError):
     code = "version_conflict"
 
 
+class TooManyRequests(GeogridError):
+    """Too many failed logins (登录过于频繁); ``retry_after`` says how many seconds to wait."""
+
+    code = "login_throttled"
+
+
 class PreconditionRequired(GeogridError):
     """A write without the version it is based on (缺少 If-Match)."""
 

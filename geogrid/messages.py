@@ -140,6 +140,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "密码至少需要 {n} 个字符",
         "A password needs at least {n} characters",
     ),
+    "password_weak": (
+        "密码太常见或与用户名相同，请换一个（至少 {n} 个字符，不含用户名，不用常见密码）",
+        "The password is too common or is the user name: choose another (at least {n} characters, not the user name, not a common password)",
+    ),
+    "login_throttled": (
+        "登录失败次数过多，请 {retry_after} 秒后再试",
+        "Too many failed logins: try again in {retry_after} s",
+    ),
     "plan_not_found": ("找不到规划草案 {id}", "Plan {id} not found"),
     "plan_not_draft": (
         "规划 {id} 已{status}，不能再修改",

@@ -20,6 +20,7 @@ from geogrid.errors import (
     NotFound,
     PreconditionRequired,
     StorageError,
+    TooManyRequests,
     Unauthorized,
 )
 from geogrid.messages import render
@@ -35,6 +36,7 @@ STATUS: dict[type[GeogridError], int] = {
     NotFound: 404,
     Forbidden: 403,
     Unauthorized: 401,
+    TooManyRequests: 429,
     Conflict: 412,
     PreconditionRequired: 428,
     BadParameter: 400,  # OGC API - Features: unknown or malformed parameters
@@ -100,6 +102,8 @@ async def _geogrid_error(request: Request, exc: Exception) -> JSONResponse:
     )
     if isinstance(exc, Unauthorized):
         response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.params["retry_after"])
     return response
 
 

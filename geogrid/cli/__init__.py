@@ -5,6 +5,7 @@ fast and does not load GDAL or SQLAlchemy. Commands live in one module per
 family and register themselves on ``app`` when imported below.
 """
 
+import getpass
 import os
 import sys
 import tempfile
@@ -38,6 +39,14 @@ class ExitCode(IntEnum):
     FINDINGS = 1  # the check found error-level problems
     BAD_INPUT = 2  # bad usage, a bad file, a refused change
     INTERNAL = 3  # a bug: short message and the log's path, never a traceback
+
+
+def os_user() -> str:
+    """Who runs the command, for the audit log when no --author/--by is given."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "cli"
 
 
 def crash_log_path() -> Path:

@@ -20,6 +20,7 @@ from geogrid.cli import (
     _fail,
     check_app,
     console,
+    os_user,
 )
 
 RULE_TITLES = {code: rule.title for code, rule in RULES.items()}
@@ -153,7 +154,9 @@ def check_accept_cmd(
     reason: Annotated[
         str, typer.Option("--reason", help="接受的理由，如“飞地，不属于本社区”")
     ],
-    by: Annotated[str, typer.Option("--by", help="接受人")] = "planner",
+    by: Annotated[
+        str | None, typer.Option("--by", help="接受人（默认当前系统用户）")
+    ] = None,
 ) -> None:
     """接受一条检查发现为例外 / accept a finding as a known exception."""
     from geogrid.services.coverage import accept_finding
@@ -161,7 +164,9 @@ def check_accept_cmd(
     settings = get_settings()
     try:
         with _database(settings) as engine:
-            done = accept_finding(engine, key, reason=reason, accepted_by=by)
+            done = accept_finding(
+                engine, key, reason=reason, accepted_by=by or os_user()
+            )
     except GeogridError as exc:
         _fail(exc)
     console.print(
@@ -172,6 +177,9 @@ def check_accept_cmd(
 @check_app.command("revoke")
 def check_revoke_cmd(
     key: Annotated[str, typer.Argument(help="检查发现的 key")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="撤销人（默认当前系统用户）")
+    ] = None,
 ) -> None:
     """撤销例外 / withdraw an accepted exception."""
     from geogrid.services.coverage import revoke_finding
@@ -179,7 +187,7 @@ def check_revoke_cmd(
     settings = get_settings()
     try:
         with _database(settings) as engine:
-            revoke_finding(engine, key)
+            revoke_finding(engine, key, actor=by or os_user())
     except GeogridError as exc:
         _fail(exc)
     console.print(f"已撤销 revoked: {key}")

@@ -34,6 +34,7 @@ from geogrid.cli import (
     console,
     err_console,
     import_app,
+    os_user,
 )
 
 
@@ -125,7 +126,8 @@ LatOpt = Annotated[str | None, typer.Option("--lat-field", help="CSV 纬度列")
 def _options(**kwargs: object) -> "ImportOptions":
     from geogrid.services.imports import ImportOptions
 
-    return ImportOptions(**kwargs)  # type: ignore[arg-type]
+    # Every import from the command line is audited as its user's.
+    return ImportOptions(author=os_user(), **kwargs)  # type: ignore[arg-type]
 
 
 @import_app.command("boundaries")
@@ -271,6 +273,7 @@ def import_people_cmd(
             scheme_name=scheme,
             default_scheme=settings.role_scheme,
             encoding=encoding,
+            author=os_user(),
         ),
     )
 

@@ -5,7 +5,6 @@ changes the published grids until ``geogrid plan publish``; ``diff`` and
 ``check`` say beforehand what a publish would move and whom it would affect.
 """
 
-import getpass
 import json
 import re
 from datetime import datetime
@@ -22,6 +21,7 @@ from geogrid.cli import (
     _fail,
     app,
     console,
+    os_user,
 )
 from geogrid.cli.plan_report import print_check, print_diff, print_grids, table
 from geogrid.config import get_settings
@@ -46,12 +46,7 @@ StreetOpt = Annotated[str | None, typer.Option("--street", help="街道编码")]
 
 
 def _author(author: str | None) -> str:
-    if author:
-        return author
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name (a container without a passwd entry)
-        return "cli"
+    return author or os_user()
 
 
 def _scope(community: str | None, street: str | None) -> str:

@@ -1,4 +1,4 @@
-"""Account commands (账号): create logins, issue API keys, revoke them."""
+"""Account commands (账号): create logins, set passwords, issue, revoke and disable."""
 
 import sys
 from typing import Annotated
@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from geogrid.cli import _database, _fail, app, console
+from geogrid.cli import _database, _fail, app, console, os_user
 from geogrid.config import get_settings
 from geogrid.errors import GeogridError
 
@@ -30,15 +30,12 @@ def users_add_cmd(
     """新建账号 / create a login; the password is asked for, never given on the command line."""
     from geogrid.services.accounts import add_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt(
-            "密码 password", hide_input=True, confirmation_prompt=True
-        )
+    password = _read_password(password_stdin)
     try:
         with _database(get_settings()) as engine:
-            caller = add_user(engine, username, password, role, street=street)
+            caller = add_user(
+                engine, username, password, role, street=street, actor=os_user()
+            )
     except GeogridError as exc:
         _fail(exc)
     console.print(
@@ -79,7 +76,7 @@ def users_key_cmd(
 
     try:
         with _database(get_settings()) as engine:
-            key = create_api_key(engine, username, name=name)
+            key = create_api_key(engine, username, name=name, actor=os_user())
     except GeogridError as exc:
         _fail(exc)
     console.print(key)
@@ -92,7 +89,45 @@ def users_revoke_cmd(username: Annotated[str, typer.Argument(help="用户名")])
 
     try:
         with _database(get_settings()) as engine:
-            count = revoke(engine, username)
+            count = revoke(engine, username, actor=os_user())
     except GeogridError as exc:
         _fail(exc)
     console.print(f"已吊销 revoked: {count}")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("密码 password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("passwd")
+def users_passwd_cmd(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="从标准输入读取密码（脚本用）")
+    ] = False,
+) -> None:
+    """设置新密码（同时吊销其令牌）/ set a new password; the user's tokens are revoked."""
+    from geogrid.services.accounts import set_password
+
+    password = _read_password(password_stdin)
+    try:
+        with _database(get_settings()) as engine:
+            set_password(engine, username, password, actor=os_user())
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(f"已更新密码 password changed: {username}")
+
+
+@users_app.command("disable")
+def users_disable_cmd(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """停用账号：立即拒绝其登录、令牌和密钥 / refuse a user's logins, tokens and keys at once."""
+    from geogrid.services.accounts import disable
+
+    try:
+        with _database(get_settings()) as engine:
+            count = disable(engine, username, actor=os_user())
+    except GeogridError as exc:
+        _fail(exc)
+    console.print(f"已停用 disabled: {username}（吊销 revoked {count}）")

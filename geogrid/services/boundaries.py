@@ -108,7 +108,12 @@ def import_boundaries(
             raise ImportRejected(report)
         used = {options.code_field, options.name_field, options.parent_field or ""}
         batch_id = record_batch(
-            session, level.value, str(path), crs=prep.crs_label, n=len(prep.frame)
+            session,
+            level.value,
+            str(path),
+            crs=prep.crs_label,
+            n=len(prep.frame),
+            actor=options.author,
         )
         rows = [
             {

@@ -28,6 +28,7 @@ from geogrid.spatial.coverage import (
     CoverageOptions,
 )
 from geogrid.spatial.crs import STORAGE_CRS, local_crs
+from geogrid.store import accounts as account_store
 from geogrid.store import areas as area_store
 from geogrid.store import coverage as coverage_store
 from geogrid.store import features as feature_store
@@ -290,10 +291,14 @@ def accept_finding(
         # A new data version, as revoking records: stored reports would
         # otherwise go on showing the finding as not accepted.
         record_batch(session, "exception", key)
+        account_store.audit(
+            session, accepted_by, "finding.accept", f"finding:{key}", before=None,
+            after={"rule": str(row["rule"]), "reason": reason},
+        )  # fmt: skip
         return {"key": key, "rule": str(row["rule"]), "codes": ",".join(row["codes"])}
 
 
-def revoke_finding(bind: Bind, key: str) -> None:
+def revoke_finding(bind: Bind, key: str, *, actor: str = "-") -> None:
     """Withdraw an accepted exception.
 
     Raises:
@@ -303,6 +308,9 @@ def revoke_finding(bind: Bind, key: str) -> None:
         if not coverage_store.revoke(session, key):
             raise NotFound("finding_not_found", key=key)
         record_batch(session, "exception", key)
+        account_store.audit(
+            session, actor, "finding.revoke", f"finding:{key}", before=None, after=None
+        )
 
 
 def current_report(

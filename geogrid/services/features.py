@@ -113,6 +113,12 @@ class ItemsQuery:
     offset: int = 0
     bbox: Bbox | None = None
     as_of: datetime | None = None
+    during: "Period | None" = None
+    """An interval instead of an instant: every generation valid within it."""
+
+
+Period = tuple[datetime | None, datetime | None]
+"""An interval of time, None for an open end (``..`` in OGC API datetime)."""
 
 
 @dataclass
@@ -162,18 +168,23 @@ def items_query(collection_id: str, params: Mapping[str, str]) -> ItemsQuery:
     """
     found = collection(collection_id)
     check_parameters(params, ITEMS_PARAMETERS)
-    as_of = None
+    as_of, during = None, None
     if "datetime" in params:
         if found.level is None:
             raise BadParameter(
                 "datetime_unsupported", parameter="datetime", collection=found.id
             )
-        as_of = _instant(params["datetime"])
+        text = params["datetime"]
+        if "/" in text:
+            during = _interval(text)
+        else:
+            as_of = _instant(text)
     return ItemsQuery(
         limit=min(_integer("limit", params, LIMIT_DEFAULT, minimum=1), LIMIT_MAX),
         offset=min(_integer("offset", params, 0, minimum=0), OFFSET_MAX),
         bbox=_bbox(params["bbox"]) if "bbox" in params else None,
         as_of=as_of,
+        during=during,
     )
 
 
@@ -228,7 +239,7 @@ class FeatureCollections:
             window = defects.iloc[query.offset : query.offset + query.limit]
             return Page(_defect_features(window), len(defects))
         filters = Filters(bbox=query.bbox, limit=query.limit, offset=query.offset)
-        frame, n = self._page(found, filters, as_of=query.as_of)
+        frame, n = self._page(found, filters, as_of=query.as_of, during=query.during)
         return Page(_features(frame), n)
 
     def item(
@@ -273,12 +284,13 @@ class FeatureCollections:
         filters: Filters,
         *,
         as_of: datetime | None = None,
+        during: Period | None = None,
     ) -> tuple[gpd.GeoDataFrame, int]:
         """Areas of the collection's level, or buildings, with only the public fields."""
         with session_scope(self.bind) as session:
             if found.level is not None:
                 frame, n = resource_store.areas_page(
-                    session, filters, level=found.level, as_of=as_of
+                    session, filters, level=found.level, as_of=as_of, during=during
                 )
                 fields = AREA_FIELDS
             else:
@@ -407,17 +419,43 @@ def _bbox(text: str) -> Bbox:
     return (minx, miny, maxx, maxy)
 
 
-def _instant(text: str) -> datetime:
-    """An RFC 3339 instant as naive UTC; a bare date means the end of that day."""
-    expected = (
-        "时刻 an instant: 2026-06-01 | 2026-06-01T08:00:00Z (不支持时段 no intervals)"
+_DATETIME_EXPECTED = (
+    "时刻或时段 an instant or interval: 2026-06-01 | 2026-06-01T08:00:00Z"
+    " | 2020-01-01T00:00:00Z/2026-06-01T00:00:00Z | ../2020-01-01T00:00:00Z"
+    " | 2020-01-01T00:00:00Z/.."
+)
+
+
+def _interval(text: str) -> Period:
+    """An OGC API datetime interval ``start/end``, either end ``..`` (or empty) for open.
+
+    ``../..`` is every generation ever valid.
+    """
+    parts = text.split("/")
+    if len(parts) != 2:
+        _refuse("datetime", text, _DATETIME_EXPECTED)
+    start, end = (
+        None if p in ("", "..") else _instant(p, start=i == 0)
+        for i, p in enumerate(parts)
     )
+    if start is not None and end is not None and start > end:
+        _refuse("datetime", text, _DATETIME_EXPECTED)
+    return start, end
+
+
+def _instant(text: str, *, start: bool = False) -> datetime:
+    """An RFC 3339 instant as naive UTC.
+
+    A bare date means the end of that day, or its start at the start of an
+    interval.
+    """
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time.max)
+            day = date.fromisoformat(text)
+            return datetime.combine(day, time.min if start else time.max)
         moment = datetime.fromisoformat(text)
     except ValueError:
-        _refuse("datetime", text, expected)
+        _refuse("datetime", text, _DATETIME_EXPECTED)
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment

@@ -65,6 +65,8 @@ class ImportOptions:
     valid_from: datetime | None = None
     is_replace: bool = False
     """A boundary file may end current areas it does not mention."""
+    author: str | None = None
+    """Who imports the file, for the audit log (the CLI's user); None: not audited."""
     is_keep: bool = False
     """A boundary file only adds and updates: current areas it leaves out stay."""
     is_skip_invalid: bool = False
@@ -421,7 +423,12 @@ def import_features(
     geoms = prep.geoms[keep]
     with session_scope(bind) as session:
         batch_id = record_batch(
-            session, layer, str(path), crs=prep.crs_label, n=len(table)
+            session,
+            layer,
+            str(path),
+            crs=prep.crs_label,
+            n=len(table),
+            actor=options.author,
         )
         table["batch_id"] = batch_id
         rows = table.to_dict("records")

@@ -103,8 +103,11 @@ def import_people(
     scheme_name: str | None,
     default_scheme: str,
     encoding: str | None = None,
+    author: str | None = None,
 ) -> ImportReport:
     """Import persons (人员) and their assignments (任职) from a CSV table.
+
+    ``author`` (who imports it) is written to the audit log with the batch.
 
     Raises:
         ImportRejected: any row has an error; nothing was written.
@@ -138,7 +141,9 @@ def import_people(
         assignments = _assignments(session, table, ids, scheme, report, now)
         if not report.is_ok:
             raise ImportRejected(report)
-        batch_id = record_batch(session, "people", str(path), n=len(table))
+        batch_id = record_batch(
+            session, "people", str(path), n=len(table), actor=author
+        )
         for p in persons:
             p["batch_id"] = batch_id
         person_ids = people_store.upsert_persons(session, persons)

@@ -39,6 +39,7 @@ from geogrid.services.people import active_scheme
 from geogrid.spatial import planning as edits
 from geogrid.spatial.coverage import CoverageOptions, check_areas
 from geogrid.spatial.crs import STORAGE_CRS, local_crs
+from geogrid.store import accounts as account_store
 from geogrid.store import areas as area_store
 from geogrid.store import links as link_store
 from geogrid.store import people as people_store
@@ -360,6 +361,10 @@ def publish(
         )
         plan.status = "published"
         plan.published_at = now
+        account_store.audit(
+            session, author, "plan.publish", f"plan:{plan_id}", before=None,
+            after={"scope": plan.scope_code, "counts": counts},
+        )  # fmt: skip
     return {
         "id": plan_id,
         "valid_from": now.isoformat(),
@@ -417,6 +422,10 @@ def rollback(
         counts = _publish_grids(
             session, scope, old, utcnow(), assign, f"rollback:{scope}"
         )
+        account_store.audit(
+            session, author, "plan.rollback", f"area:{scope}", before=None,
+            after={"to": to.isoformat(), "counts": counts},
+        )  # fmt: skip
     return {"scope": scope, "to": to.isoformat(), "counts": counts}
 
 

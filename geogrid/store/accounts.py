@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from geogrid.store.batches import utcnow
@@ -129,3 +129,27 @@ def audit_entries(
         }
         for e in session.scalars(stmt)
     ]
+
+
+def failures_since(
+    session: Session, target: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """Failed logins logged for ``target`` since ``since`` or its last success.
+
+    Returns how many and when the last one was. Logins are audited like any
+    change, so every worker sees the same count.
+    """
+    last_ok = session.scalar(
+        select(func.max(AuditEntry.at)).where(
+            AuditEntry.target == target, AuditEntry.action == "login.ok"
+        )
+    )
+    start = max(since, last_ok) if last_ok is not None else since
+    n, last = session.execute(
+        select(func.count(), func.max(AuditEntry.at)).where(
+            AuditEntry.target == target,
+            AuditEntry.action == "login.failed",
+            AuditEntry.at > start,
+        )
+    ).one()
+    return int(n), last

@@ -4,7 +4,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 import geopandas as gpd
@@ -20,6 +20,16 @@ def valid_at(model: Any, when: datetime | None) -> Any:
     return and_(
         model.valid_from <= when, or_(model.valid_to.is_(None), model.valid_to > when)
     )
+
+
+def valid_during(model: Any, start: datetime | None, end: datetime | None) -> Any:
+    """Rows valid at some moment between ``start`` and ``end`` (None: open)."""
+    conditions = [true()]
+    if end is not None:
+        conditions.append(model.valid_from <= end)
+    if start is not None:
+        conditions.append(or_(model.valid_to.is_(None), model.valid_to > start))
+    return and_(*conditions)
 
 
 def _select_areas() -> Select[Any]:

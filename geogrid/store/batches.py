@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from geogrid.store.models import ImportBatch
+from geogrid.store.models import AuditEntry, ImportBatch
 
 
 def utcnow() -> datetime:
@@ -14,14 +14,35 @@ def utcnow() -> datetime:
 
 
 def record_batch(
-    session: Session, kind: str, source: str, *, crs: str = "", n: int = 0
+    session: Session,
+    kind: str,
+    source: str,
+    *,
+    crs: str = "",
+    n: int = 0,
+    actor: str | None = None,
 ) -> int:
-    """Record one write (an import, an assignment run, a scheme change); returns its id."""
+    """Record one write (an import, an assignment run, a scheme change); returns its id.
+
+    With ``actor`` (who imported the file) the write is audited as well, in
+    the same transaction: ``import.<kind>`` on ``batch:<id>``.
+    """
     batch = ImportBatch(
         kind=kind, source=source, source_crs=crs, n_records=n, created_at=utcnow()
     )
     session.add(batch)
     session.flush()
+    if actor is not None:
+        session.add(
+            AuditEntry(
+                at=batch.created_at,
+                actor=actor,
+                action=f"import.{kind}"[:40],
+                target=f"batch:{batch.id}",
+                before=None,
+                after={"source": source[-200:], "records": n, "crs": crs},
+            )
+        )
     return batch.id
 
 

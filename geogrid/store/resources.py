@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import geopandas as gpd
 
-from geogrid.store.areas import valid_at
+from geogrid.store.areas import valid_at, valid_during
 from geogrid.store.features import FEATURE_MODELS
 from geogrid.store.frames import read_frame, wkb_of
 from geogrid.store.links import in_bbox
@@ -79,9 +79,15 @@ def areas_page(
     *,
     level: str | None = None,
     as_of: datetime | None = None,
+    during: tuple[datetime | None, datetime | None] | None = None,
 ) -> tuple[gpd.GeoDataFrame, int]:
-    """One page of the areas valid at ``as_of`` (default: now), and how many match."""
-    where = [valid_at(Area, as_of), *_common(session, Area, "areas", filters)]
+    """One page of the areas valid at ``as_of`` (default: now), and how many match.
+
+    ``during`` (start, end; None for an open end) instead gives every
+    generation valid at some moment of that interval.
+    """
+    valid = valid_at(Area, as_of) if during is None else valid_during(Area, *during)
+    where = [valid, *_common(session, Area, "areas", filters)]
     if level is not None:
         where.append(Area.level == level)
     if filters.parent is not None:

@@ -25,7 +25,7 @@ STREET = "620899001000"
 @pytest.fixture
 def api(sample_copy: Bind) -> Iterator[TestClient]:
     """A writable app with three logins: admin, staff "li" of STREET, planner "wang"."""
-    accounts.add_user(sample_copy, "admin", "admin-pass", "admin")
+    accounts.add_user(sample_copy, "admin", "sesame-root-9", "admin")
     accounts.add_user(sample_copy, "li", "staff-pass", "staff", street=STREET)
     accounts.add_user(sample_copy, "wang", "plan-pass1", "planner")
     settings = Settings(_env_file=None, database_url="sqlite:///unused.sqlite")  # type: ignore[call-arg]

@@ -147,7 +147,7 @@ def test_assignments_are_added_changed_and_ended(api: TestClient) -> None:
 
 def test_admins_read_who_changed_what(api: TestClient) -> None:
     staff = login(api, "li", "staff-pass")
-    admin = login(api, "admin", "admin-pass")
+    admin = login(api, "admin", "sesame-root-9")
     etag = api.get("/people/P00001", headers=staff).headers["ETag"]
     api.patch(
         "/people/P00001",
@@ -187,7 +187,7 @@ def test_an_edit_reaches_the_public_lookup_at_once(api: TestClient) -> None:
 def test_schemes_are_public_and_only_admins_store_them(api: TestClient) -> None:
     from geogrid.domain.roles import load_preset
 
-    admin = login(api, "admin", "admin-pass")
+    admin = login(api, "admin", "sesame-root-9")
     staff = login(api, "li", "staff-pass")
     names = {s["name"] for s in api.get("/schemes").json()}
     one = api.get("/schemes/三长")

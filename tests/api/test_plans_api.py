@@ -50,7 +50,7 @@ def test_plans_are_for_planners(api: TestClient) -> None:
         refused = api.post("/plans", json={"scope": COMMUNITY}, headers=headers)
         assert refused.status_code == 403
         assert refused.json()["code"] == "forbidden"
-    admin = login(api, "admin", "admin-pass")
+    admin = login(api, "admin", "sesame-root-9")
     assert api.get("/plans", headers=admin).status_code == 200
 
 
@@ -233,7 +233,7 @@ def test_only_admins_roll_back(
     body = {"scope": COMMUNITY, "to": before}
 
     refused = api.post("/plans/rollback", json=body, headers=planner)
-    admin = login(api, "admin", "admin-pass")
+    admin = login(api, "admin", "sesame-root-9")
     done = api.post("/plans/rollback", json=body, headers=admin)
 
     assert refused.status_code == 403

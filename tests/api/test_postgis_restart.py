@@ -41,7 +41,7 @@ from tests.services.test_lookup import LAT, LON
 
 pytestmark = [pytest.mark.backends("postgis"), pytest.mark.postgis, pytest.mark.slow]
 
-ADMIN_PASSWORD = "restart-admin-pass"
+ADMIN_PASSWORD = "restart-secret-9"
 REQUEST_TIMEOUT_S = 30.0  # a request that takes longer counts as a hang
 PG_CTL_TIMEOUT_S = 60
 

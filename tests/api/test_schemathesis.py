@@ -55,7 +55,7 @@ def app(sample_copy: Bind) -> Iterator[FastAPI]:
 def credentials(request: pytest.FixtureRequest, sample_copy: Bind) -> dict[str, str]:
     if request.param == "public":
         return {}
-    accounts.add_user(sample_copy, "fuzz-admin", "fuzz-admin-pass", "admin")
+    accounts.add_user(sample_copy, "fuzz-admin", "fuzz-secret-42", "admin")
     return {"X-API-Key": accounts.create_api_key(sample_copy, "fuzz-admin")}
 
 

@@ -17,6 +17,7 @@ from geogrid.services.boundaries import import_boundaries
 from geogrid.services.imports import ImportOptions
 from geogrid.store.engine import Bind
 from tests.api.conftest import client, login
+from tests.cli.conftest import cli_for
 from tests.conftest import SAMPLE
 from tests.factories import write_geojson
 
@@ -24,10 +25,9 @@ STREET_A = "620899001000"  # the sample's 城关街道
 STREET_B = "620899002000"  # added east of it
 GRID_A = "620899001001001"
 GRID_B = "620899002001001"
-PERSON_A = "P00148"
-__all__ = [
-    "client"
-]  # the anonymous app on the sample county, for these tests too  # holds roles in street A only
+PERSON_A = "P00148"  # holds roles in street A only
+# Fixtures shared with the API and CLI tests: the anonymous app, the command.
+__all__ = ["cli_for", "client"]
 B_BOX = box(107.3816, 35.32, 107.3916, 35.33)
 
 
@@ -57,20 +57,20 @@ def _add_street_b(bind: Bind, folder: Path) -> None:
 def streets(sample_copy: Bind, tmp_path: Path) -> Iterator[TestClient]:
     """The app with two streets and logins: admin, staffa (A), staffb (B), planner."""
     _add_street_b(sample_copy, tmp_path)
-    accounts.add_user(sample_copy, "admin", "admin-pass-1", "admin")
+    accounts.add_user(sample_copy, "admin", "sesame-root-9", "admin")
     accounts.add_user(sample_copy, "staffa", "staff-a-pass", "staff", street=STREET_A)
     accounts.add_user(sample_copy, "staffb", "staff-b-pass", "staff", street=STREET_B)
-    accounts.add_user(sample_copy, "planner", "planner-pass", "planner")
+    accounts.add_user(sample_copy, "planner", "drafts-and-maps", "planner")
     settings = Settings(_env_file=None, database_url="sqlite:///unused.sqlite")  # type: ignore[call-arg]
     with TestClient(create_app(settings, bind=sample_copy)) as client:
         yield client
 
 
 PASSWORDS = {
-    "admin": "admin-pass-1",
+    "admin": "sesame-root-9",
     "staffa": "staff-a-pass",
     "staffb": "staff-b-pass",
-    "planner": "planner-pass",
+    "planner": "drafts-and-maps",
 }
 
 

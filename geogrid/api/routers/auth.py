@@ -40,11 +40,18 @@ def token(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenOut:
     """Exchange a username and password for a bearer token."""
+    settings = request.app.state.settings
     issued = accounts.login(
         request.app.state.lookup.bind,
         form.username,
         form.password,
-        ttl_minutes=request.app.state.settings.token_ttl_minutes,
+        ttl_minutes=settings.token_ttl_minutes,
+        client=request.client.host if request.client else "",
+        policy=accounts.LoginPolicy(
+            settings.login_max_failures,
+            settings.login_lockout_seconds,
+            settings.login_client_max_failures,
+        ),
     )
     return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in)
 
@@ -68,7 +75,7 @@ def list_users(request: Request, _admin: AdminDep) -> list[dict[str, Any]]:
 @router.post(
     "/users", status_code=201, summary="新建账号（管理员）/ create a login (admins)"
 )
-def create_user(request: Request, body: NewUser, _admin: AdminDep) -> dict[str, str]:
+def create_user(request: Request, body: NewUser, admin: AdminDep) -> dict[str, str]:
     """Create a staff, planner or admin login."""
     caller = accounts.add_user(
         request.app.state.lookup.bind,
@@ -76,6 +83,7 @@ def create_user(request: Request, body: NewUser, _admin: AdminDep) -> dict[str, 
         body.password,
         body.role.value,
         street=body.street,
+        actor=admin.username,
     )
     return {
         "username": caller.username,
