@@ -43,7 +43,7 @@ LIMIT_MAX = 10_000
 FORMATS = ("json", "geojson")
 """Values of ``f``: both give GeoJSON for items and JSON for metadata."""
 
-ITEMS_PARAMETERS = ("limit", "offset", "bbox", "datetime", "f")
+ITEMS_PARAMETERS = ("limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "f")
 DEFECTS = "coverage-defects"
 AREA_FIELDS = ("code", "name", "level", "parent_code", "valid_from")
 BUILDING_FIELDS = (
@@ -59,6 +59,13 @@ BUILDING_FIELDS = (
 INTEGER_FIELDS = ("floors", "households")
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+CGCS2000 = "http://www.opengis.net/def/crs/EPSG/0/4490"
+WGS84 = "http://www.opengis.net/def/crs/EPSG/0/4326"
+#: The CRSs items can be asked in (OGC API - Features Part 2). CGCS2000, China's
+#: datum, lies within centimetres of WGS84, so its coordinates are ours; EPSG
+#: defines both with latitude first, so they are written lat, lon.
+CRS_LIST = (CRS84, CGCS2000, WGS84)
+LAT_FIRST = frozenset({CGCS2000, WGS84})
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,8 @@ class ItemsQuery:
     as_of: datetime | None = None
     during: "Period | None" = None
     """An interval instead of an instant: every generation valid within it."""
+    crs: str = CRS84
+    """The CRS the features are written in (``crs``, OGC API Part 2)."""
 
 
 Period = tuple[datetime | None, datetime | None]
@@ -179,13 +188,51 @@ def items_query(collection_id: str, params: Mapping[str, str]) -> ItemsQuery:
             during = _interval(text)
         else:
             as_of = _instant(text)
+    bbox_crs = output_crs(params, "bbox-crs")
+    bbox = (
+        _bbox(params["bbox"], lat_first=bbox_crs in LAT_FIRST)
+        if "bbox" in params
+        else None
+    )
     return ItemsQuery(
         limit=min(_integer("limit", params, LIMIT_DEFAULT, minimum=1), LIMIT_MAX),
         offset=min(_integer("offset", params, 0, minimum=0), OFFSET_MAX),
-        bbox=_bbox(params["bbox"]) if "bbox" in params else None,
+        bbox=bbox,
         as_of=as_of,
         during=during,
+        crs=output_crs(params, "crs"),
     )
+
+
+def output_crs(params: Mapping[str, str], name: str = "crs") -> str:
+    """The CRS URI a ``crs`` or ``bbox-crs`` parameter names (CRS84 when absent).
+
+    Raises:
+        BadParameter: a CRS not in :data:`CRS_LIST`.
+    """
+    value = params.get(name, CRS84).strip().strip("[]")
+    if value not in CRS_LIST:
+        _refuse(name, value, " | ".join(CRS_LIST))
+    return value
+
+
+def in_crs(features: list[dict[str, Any]], crs: str) -> list[dict[str, Any]]:
+    """GeoJSON features written in ``crs``: latitude first for the EPSG CRSs."""
+    if crs not in LAT_FIRST:
+        return features
+
+    def swapped(coords: Any) -> Any:
+        if coords and isinstance(coords[0], int | float):
+            return [coords[1], coords[0], *coords[2:]]
+        return [swapped(c) for c in coords]
+
+    out = []
+    for feature in features:
+        geometry = feature.get("geometry")
+        if geometry and "coordinates" in geometry:
+            geometry = geometry | {"coordinates": swapped(geometry["coordinates"])}
+        out.append(feature | {"geometry": geometry})
+    return out
 
 
 class FeatureCollections:
@@ -221,7 +268,8 @@ class FeatureCollections:
             "title": found.title,
             "description": found.description,
             "itemType": "feature",
-            "crs": [CRS84],
+            "crs": list(CRS_LIST),
+            "storageCrs": CRS84,
             **({"extent": extent} if extent else {}),
         }
 
@@ -401,9 +449,17 @@ def _integer(
     return int(text)
 
 
-def _bbox(text: str) -> Bbox:
-    """``minx,miny,maxx,maxy`` (or six numbers with heights) in CRS84 lon/lat."""
-    expected = "minlon,minlat,maxlon,maxlat (CRS84 经纬度)"
+def _bbox(text: str, *, lat_first: bool = False) -> Bbox:
+    """``minx,miny,maxx,maxy`` (or six numbers with heights) as CRS84 lon/lat.
+
+    With ``lat_first`` (``bbox-crs`` EPSG:4490 or 4326) the numbers are
+    ``minlat,minlon,maxlat,maxlon``.
+    """
+    expected = (
+        "minlat,minlon,maxlat,maxlon (EPSG 纬度在前)"
+        if lat_first
+        else "minlon,minlat,maxlon,maxlat (CRS84 经纬度)"
+    )
     try:
         numbers = [float(part) for part in text.split(",")]
     except ValueError:
@@ -412,6 +468,8 @@ def _bbox(text: str) -> Bbox:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
         _refuse("bbox", text, expected)
+    if lat_first:
+        numbers = [numbers[1], numbers[0], numbers[3], numbers[2]]
     minx, miny, maxx, maxy = numbers
     # No area of ours crosses the antimeridian, so min > max is a mistake.
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):

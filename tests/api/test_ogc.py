@@ -317,7 +317,8 @@ def test_unknown_collections_and_features_are_404(
         ({"datetime": "yesterday"}, "datetime"),
         ({"datetime": "2030-01-01T00:00:00Z/2020-01-01T00:00:00Z"}, "datetime"),
         ({"f": "html"}, "f"),
-        ({"bbox-crs": "EPSG:4490"}, "bbox-crs"),
+        ({"bbox-crs": "EPSG:4490"}, "bbox-crs"),  # a URI is required
+        ({"crs": "http://www.opengis.net/def/crs/EPSG/0/3857"}, "crs"),
         ({"foo": "1"}, "foo"),
     ],
     ids=[
@@ -333,6 +334,7 @@ def test_unknown_collections_and_features_are_404(
         "datetime-interval-backwards",
         "f-html",
         "bbox-crs",
+        "crs-unlisted",
         "unknown",
     ],
 )

@@ -1,8 +1,9 @@
 """Property-based tests of the live OpenAPI (schemathesis): no 5xx, answers match their schemas.
 
 Schemathesis reads the app's own OpenAPI document and generates valid and
-invalid requests for every operation, once as the public and once as an
-admin (so write operations get past the login and into their validation).
+invalid requests for every operation as the public and as each role (staff
+of one street, planner, admin), so write operations get past the login and
+into their validation and every role meets the refusals meant for it.
 Each answer must not be a server error, must carry a documented content type
 and must match the documented schema. The run is derandomised with a fixed
 number of examples per operation, so CI sends the same requests every time.
@@ -51,12 +52,17 @@ def app(sample_copy: Bind) -> Iterator[FastAPI]:
     shutdown_lifespans()
 
 
-@pytest.fixture(params=["public", "admin"])
+@pytest.fixture(params=["public", "staff", "planner", "admin"])
 def credentials(request: pytest.FixtureRequest, sample_copy: Bind) -> dict[str, str]:
-    if request.param == "public":
+    """Each role in turn: every one must meet 4xx for what it may not do, never 5xx."""
+    role = request.param
+    if role == "public":
         return {}
-    accounts.add_user(sample_copy, "fuzz-admin", "fuzz-secret-42", "admin")
-    return {"X-API-Key": accounts.create_api_key(sample_copy, "fuzz-admin")}
+    street = "620899001000" if role == "staff" else ""
+    accounts.add_user(
+        sample_copy, f"fuzz-{role}", "fuzz-secret-42", role, street=street
+    )
+    return {"X-API-Key": accounts.create_api_key(sample_copy, f"fuzz-{role}")}
 
 
 # Each request to these runs the whole coverage check (about half a second on

@@ -13,7 +13,7 @@ from geogrid.services.boundaries import import_boundaries
 from geogrid.services.imports import ImportOptions
 from geogrid.store.engine import Bind
 from tests.factories import write_geojson
-from tests.security.conftest import GRID_B, as_user
+from tests.security.conftest import GRID_A, GRID_B, as_user
 
 ITEMS = "/ogc/collections/grids/items"
 
@@ -66,3 +66,37 @@ def test_the_service_desc_link_names_the_openapi_version_served(
     desc = next(link for link in links if link["rel"] == "service-desc")
     version = streets.get(desc["href"]).json()["openapi"]
     assert desc["type"].endswith(f"version={version[:3]}")
+
+
+CGCS2000 = "http://www.opengis.net/def/crs/EPSG/0/4490"
+
+
+def test_items_in_cgcs2000_are_latitude_first_and_say_so(client: TestClient) -> None:
+    plain = client.get(ITEMS, params={"limit": 1})
+    cgcs = client.get(ITEMS, params={"limit": 1, "crs": CGCS2000})
+    one = client.get(f"/ogc/collections/grids/items/{GRID_A}", params={"crs": CGCS2000})
+
+    assert (
+        plain.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    )
+    assert cgcs.headers["Content-Crs"] == f"<{CGCS2000}>"
+    lon, lat = plain.json()["features"][0]["geometry"]["coordinates"][0][0][0]
+    assert cgcs.json()["features"][0]["geometry"]["coordinates"][0][0][0] == [lat, lon]
+    assert one.status_code == 200
+    assert one.json()["geometry"]["coordinates"][0][0][0][0] == lat
+    described = client.get("/ogc/collections/grids").json()
+    assert CGCS2000 in described["crs"]
+    assert described["storageCrs"].endswith("CRS84")
+    conformance = client.get("/ogc/conformance").json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in conformance
+
+
+def test_a_bbox_in_cgcs2000_is_read_latitude_first(client: TestClient) -> None:
+    lon_lat = client.get(
+        "/ogc/collections/buildings/items", params={"bbox": "107.36,35.33,107.37,35.34"}
+    ).json()
+    lat_lon = client.get(
+        "/ogc/collections/buildings/items",
+        params={"bbox": "35.33,107.36,35.34,107.37", "bbox-crs": CGCS2000},
+    ).json()
+    assert lat_lon["numberMatched"] == lon_lat["numberMatched"] > 0

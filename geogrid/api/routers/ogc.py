@@ -26,6 +26,7 @@ OPENAPI = "application/vnd.oai.openapi+json;version=3.1"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 
 # No length or pattern limits here: an unknown id is a 404 from the service,
@@ -51,6 +52,13 @@ F_PARAMETER = {
     "required": False,
     "description": "输出格式 / format (JSON only)",
     "schema": {"type": "string", "enum": list(service.FORMATS)},
+}
+CRS_PARAMETER = {
+    "name": "crs",
+    "in": "query",
+    "required": False,
+    "description": "输出坐标系 / the CRS of the answer (EPSG:4490 CGCS2000 and 4326 are lat, lon)",
+    "schema": {"type": "string", "enum": list(service.CRS_LIST)},
 }
 ITEMS_PARAMETERS = [
     {
@@ -94,6 +102,14 @@ ITEMS_PARAMETERS = [
         "required": False,
         "description": "区域集合：该时刻（或时段 a/b，开放端 ..）有效的版本 / areas valid at this instant or within this interval (RFC 3339, ../b, a/..)",
         "schema": {"type": "string"},
+    },
+    CRS_PARAMETER,
+    {
+        "name": "bbox-crs",
+        "in": "query",
+        "required": False,
+        "description": "bbox 的坐标系 / the CRS of bbox",
+        "schema": {"type": "string", "enum": list(service.CRS_LIST)},
     },
     F_PARAMETER,
 ]
@@ -221,12 +237,13 @@ def items(
     return GeoJSONResponse(
         {
             "type": "FeatureCollection",
-            "features": page.features,
+            "features": service.in_crs(page.features, query.crs),
             "numberMatched": page.number_matched,
             "numberReturned": len(page.features),
             "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "links": _page_links(request, collection_id, query, page.number_matched),
-        }
+        },
+        headers={"Content-Crs": f"<{query.crs}>"},
     )
 
 
@@ -236,7 +253,7 @@ def items(
     response_class=GeoJSONResponse,
     responses=PROBLEMS,
     summary="一个要素 / one feature",
-    openapi_extra={"parameters": [F_PARAMETER]},
+    openapi_extra={"parameters": [F_PARAMETER, CRS_PARAMETER]},
 )
 def item(
     request: Request,
@@ -246,10 +263,12 @@ def item(
 ) -> JSONResponse:
     """One feature by its code (or, for a defect, its key)."""
     service.collection(collection_id)
-    service.check_parameters(request.query_params, ("f",))
+    service.check_parameters(request.query_params, ("f", "crs"))
+    crs = service.output_crs(request.query_params)
     feature = _served(request).item(
         collection_id, feature_id, is_public=caller.is_public
     )
+    feature = service.in_crs([feature], crs)[0]
     feature["links"] = [
         _link(request.url, "self", GEOJSON, "this feature"),
         _link(
@@ -258,7 +277,7 @@ def item(
             JSON,
         ),
     ]
-    return GeoJSONResponse(feature)
+    return GeoJSONResponse(feature, headers={"Content-Crs": f"<{crs}>"})
 
 
 def _page_links(
