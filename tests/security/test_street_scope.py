@@ -1,5 +1,6 @@
 """Finding 1 of issue 13: staff of one street cannot take over another's people (BOLA)."""
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.security.conftest import GRID_A, GRID_B, PERSON_A, as_user
@@ -96,3 +97,56 @@ def test_a_person_whose_roles_ended_stays_with_their_last_street(
     assert ended.status_code == 200
     assert claimed.status_code == 403
     assert again.status_code == 201
+
+
+def _routes(client: TestClient, admin: dict) -> list[tuple[str, str, dict, dict]]:
+    """Every roster write, aimed at street A: (method, path, body, extra headers)."""
+    person = client.get(f"/people/{PERSON_A}", headers=admin)
+    first = person.json()["assignments"][0]
+    assignment = client.get(f"/assignments/{first['id']}", headers=admin)
+    return [
+        ("POST", "/people", {"code": "PZ999", "name": "冒名"}, {}),
+        (
+            "PATCH",
+            f"/people/{PERSON_A}",
+            {"phone": "13000000000"},
+            {"If-Match": person.headers["ETag"]},
+        ),
+        (
+            "POST",
+            "/assignments",
+            {"person_code": PERSON_A, "role": "grid_worker", "target_code": GRID_B},
+            {},
+        ),
+        (
+            "PATCH",
+            f"/assignments/{first['id']}",
+            {"target_code": GRID_B},
+            {"If-Match": assignment.headers["ETag"]},
+        ),
+        (
+            "POST",
+            f"/assignments/{first['id']}/end",
+            {},
+            {"If-Match": assignment.headers["ETag"]},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "planner", "staffb"])
+def test_no_role_outside_street_a_changes_street_a_through_any_route(
+    streets: TestClient, who: str
+) -> None:
+    admin = as_user(streets, "admin")
+    headers = {} if who == "anonymous" else as_user(streets, who)
+    before = streets.get(f"/people/{PERSON_A}", headers=admin).json()
+    audit_before = streets.get("/audit", headers=admin).json()
+
+    for method, path, body, extra in _routes(streets, admin):
+        if method == "POST" and path == "/people" and who == "staffb":
+            continue  # staff may add people; placing them is what is guarded
+        answer = streets.request(method, path, json=body, headers=headers | extra)
+        assert answer.status_code in (401, 403, 404), (method, path, answer.text)
+
+    assert streets.get(f"/people/{PERSON_A}", headers=admin).json() == before
+    assert streets.get("/audit", headers=admin).json() == audit_before
