@@ -173,6 +173,7 @@ def _unavailable_as_storage_error(bind: Bind) -> Iterator[None]:
 # BUSY, LOCKED, IOERR, FULL, CANTOPEN. Its OperationalError also covers
 # syntax and schema errors, which must stay loud.
 _SQLITE_UNAVAILABLE = {5, 6, 10, 13, 14}
+_POSTGRES_UNAVAILABLE = {"08", "40", "53", "57"}
 
 
 def _is_unavailable(exc: Exception) -> bool:
@@ -184,5 +185,11 @@ def _is_unavailable(exc: Exception) -> bool:
     code = getattr(exc.orig, "sqlite_errorcode", None)
     if code is not None:
         return code & 0xFF in _SQLITE_UNAVAILABLE
-    # PostgreSQL: shutdown, cancelled statement, lock or serialisation conflict.
-    return isinstance(exc, OperationalError)
+    # PostgreSQL: connection lost or refused (08), shutdown or cancel (57),
+    # out of resources (53), lock or serialisation conflict (40). A statement
+    # the client library refused (too many parameters, say) has no SQLSTATE:
+    # a bug to report as one, not a database to wait for.
+    state = getattr(exc.orig, "sqlstate", None)
+    if state is None:
+        return isinstance(exc, OperationalError) and "parameters" not in str(exc.orig)
+    return state[:2] in _POSTGRES_UNAVAILABLE

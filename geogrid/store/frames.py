@@ -1,12 +1,23 @@
 """Frames in and out of the database (数据框读写): WKB both ways, vectorised."""
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Select, func
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 import geopandas as gpd
@@ -31,6 +42,23 @@ def read_frame(
         [bytes(b) if b is not None else None for b in frame.pop(geom)], dtype=object
     )
     return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=f"EPSG:{SRID}")
+
+
+def one_of(session: Session, column: Any, values: Sequence[str]) -> Any:
+    """``column IN values`` bound as one parameter, however many values there are.
+
+    A plain IN binds one parameter per value, and a city's building codes
+    pass PostgreSQL's 65,535 (and SQLite's 32,766): the import of ten
+    scattered addresses failed on PostGIS. PostgreSQL takes one array
+    (``= ANY``), SQLite one JSON text it unpacks with ``json_each``.
+    """
+    values = [str(v) for v in values]
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))
+    unpacked = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(values), type_=String))
+    )
+    return column.in_(unpacked)
 
 
 def wkb_of(column: Any) -> Any:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 import geopandas as gpd
 
-from geogrid.store.frames import read_frame, wkb_of
+from geogrid.store.frames import one_of, read_frame, wkb_of
 from geogrid.store.models import Address, Building
 
 BUILDING_LINKS = (
@@ -44,7 +44,7 @@ def buildings_frame(
         wkb_of(Building.geom),
     ).order_by(Building.code)
     if codes is not None:
-        stmt = stmt.where(Building.code.in_(list(codes)))
+        stmt = stmt.where(one_of(session, Building.code, codes))
     if bbox is not None:
         stmt = stmt.where(in_bbox(session, Building, bbox))
     return read_frame(session, stmt)
@@ -67,7 +67,7 @@ def addresses_frame(
     if bbox is not None:
         conditions.append(in_bbox(session, Address, bbox))
     if building_codes is not None:
-        conditions.append(Address.building_code.in_(list(building_codes)))
+        conditions.append(one_of(session, Address.building_code, building_codes))
     if conditions:
         stmt = stmt.where(or_(*conditions))
     return read_frame(session, stmt)
@@ -157,7 +157,7 @@ def households_by_grid(session: Session, grid_codes: Sequence[str]) -> dict[str,
     """Households of the buildings linked to each grid."""
     rows = session.execute(
         select(Building.grid_code, func.sum(Building.households))
-        .where(Building.grid_code.in_(list(grid_codes)))
+        .where(one_of(session, Building.grid_code, grid_codes))
         .group_by(Building.grid_code)
     )
     return {code: int(n or 0) for code, n in rows}

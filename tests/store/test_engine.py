@@ -69,3 +69,22 @@ def test_locked_spatialite_is_unavailable_not_a_crash(tmp_path: Path) -> None:
 
     assert caught.value.code == "database_unavailable"
     assert "locked" in caught.value.message("en")
+
+
+def test_a_hundred_thousand_codes_are_one_parameter(sample_db) -> None:
+    # A city's building codes passed PostgreSQL's 65,535 bind parameters: the
+    # import of ten scattered addresses failed there (issue 15).
+    from geogrid.store import links as link_store
+    from geogrid.store.engine import session_scope
+
+    codes = [f"NOPE-{i}" for i in range(100_000)] + ["620899001001-B0001"]
+    with session_scope(sample_db) as session:
+        buildings = link_store.buildings_frame(session, codes=codes)
+        addresses = link_store.addresses_frame(session, building_codes=codes)
+        households = link_store.households_by_grid(
+            session, ["620899001001001"] * 70_000
+        )
+
+    assert buildings["code"].tolist() == ["620899001001-B0001"]
+    assert set(addresses["building_code"]) == {"620899001001-B0001"}
+    assert households == {"620899001001001": 414}
