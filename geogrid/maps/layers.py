@@ -149,6 +149,7 @@ def map_payload(
                 # named by their door (东大街1号), and thousands of them add up.
                 **_present(
                     estate=b.estate,
+                    grid=b.grid,  # its card shows the grid's 网格长/网格员 too
                     doors=[d for d in b.doors if d != b.name],
                     note="" if b.households is None else f"{b.households} 户",
                 ),

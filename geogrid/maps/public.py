@@ -38,7 +38,9 @@ def public_map(data: PublicMapData, *, tiles: BaseMap = OFFLINE) -> OfflineMap:
     )
     colors = distinct_colors([g.geometry for g in data.grids])
     add_community_layers(page, data, grid_colors=colors, shift=tiles.shift)
-    folium.LayerControl(collapsed=len(data.grids) > 12).add_to(page)
+    # Folded into one button: open, it covered a third of a phone's screen
+    # and the search box beside it.
+    folium.LayerControl(collapsed=True).add_to(page)
     page.get_root().html.add_child(folium.Element(_legend(data, colors)))
     return page
 

@@ -224,3 +224,51 @@ def test_staff_map_draws_households_and_private_fields(
     grids = browser.find_elements(By.CSS_SELECTOR, "path.geogrid-grid")  # type: ignore[attr-defined]
     assert len(grids) == len(data.grids)
     assert _errors(browser) == []
+
+
+def test_on_a_phone_a_found_building_shows_its_grid_worker_to_call(
+    site: tuple[Path, object], browser: object
+) -> None:
+    # Issue 17: a resident finds their building and calls their 网格员 with
+    # one tap, on a 390×844 screen, and nothing covers the number.
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    path, data = site
+    workers = {
+        g.code: c["name"]
+        for g in data.grids  # type: ignore[attr-defined]
+        for c in g.cards
+        if c["title"] == "网格员" and c.get("phone") and "*" not in c["phone"]
+    }
+    building = next(b for b in data.buildings if b.grid in workers)  # type: ignore[attr-defined]
+    browser.set_window_size(390, 844)  # type: ignore[attr-defined]
+    try:
+        _open(browser, path)
+        box = browser.find_element(By.CSS_SELECTOR, ".geogrid-search input")  # type: ignore[attr-defined]
+        box.send_keys(building.name, Keys.ENTER)
+        text = _popup_text(browser)
+        assert (
+            f"所在网格：{next(g.name for g in data.grids if g.code == building.grid)}"
+            in text
+        )  # type: ignore[attr-defined]
+        assert workers[building.grid] in text
+        links = browser.find_elements(By.CSS_SELECTOR, ".leaflet-popup a.tel")  # type: ignore[attr-defined]
+        assert links
+        assert all(a.get_attribute("href").startswith("tel:") for a in links)
+        # The link under its own centre is the link: no control lies over it.
+        browser.execute_script(
+            "arguments[0].scrollIntoView({block: 'center'})", links[-1]
+        )  # type: ignore[attr-defined]
+        assert browser.execute_script(  # type: ignore[attr-defined]
+            "const r = arguments[0].getBoundingClientRect();"
+            "return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)"
+            " === arguments[0];",
+            links[-1],
+        )
+        # The layer control is one button on a phone, not a third of the screen.
+        control = browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers")  # type: ignore[attr-defined]
+        assert "leaflet-control-layers-expanded" not in control.get_attribute("class")
+        assert not _errors(browser)
+    finally:
+        browser.set_window_size(1000, 800)  # type: ignore[attr-defined]

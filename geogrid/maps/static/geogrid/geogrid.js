@@ -13,6 +13,42 @@
     return node;
   }
 
+  /* A posted phone as a tap-to-call link; a masked one (138****0001) stays text. */
+  var PHONE = /^\+?[0-9][0-9 \-]{5,}[0-9]$/;
+  function cell(value) {
+    var td = el("td");
+    var text = value === undefined || value === null ? "" : String(value);
+    if (PHONE.test(text)) {
+      var a = el("a", "tel", text);
+      a.href = "tel:" + text.replace(/[^0-9+]/g, "");
+      td.appendChild(a);
+    } else if (text) {
+      td.textContent = text;
+    }
+    return td;
+  }
+
+  function contactTable(data, rows) {
+    var table = el("table");
+    rows.forEach(function (row) {
+      var tr = el("tr");
+      tr.appendChild(el("th", null, row[0]));
+      for (var i = 1; i < row.length; i++) tr.appendChild(cell(row[i]));
+      table.appendChild(tr);
+      var duty = data.duties[row[0]];
+      if (duty) {
+        var line = el("tr");
+        var dutyCell = el("td", "duty", duty);
+        dutyCell.colSpan = row.length;
+        line.appendChild(dutyCell);
+        table.appendChild(line);
+      }
+    });
+    return table;
+  }
+
+  var gridProps = {};  /* grid code -> its properties, for a building's card */
+
   /* The posted contact card (公示牌) of one feature. */
   function card(data, props, kindLabel) {
     var box = el("div", "geogrid-card");
@@ -24,24 +60,15 @@
     if (props.doors && props.doors.length) box.appendChild(el("p", "doors", "门牌：" + props.doors.join("、")));
     var rows = props.cards || [];
     if (rows.length) {
-      var table = el("table");
-      rows.forEach(function (row) {
-        var tr = el("tr");
-        tr.appendChild(el("th", null, row[0]));
-        for (var i = 1; i < row.length; i++) tr.appendChild(el("td", null, row[i]));
-        table.appendChild(tr);
-        var duty = data.duties[row[0]];
-        if (duty) {
-          var line = el("tr");
-          var cell = el("td", "duty", duty);
-          cell.colSpan = row.length;
-          line.appendChild(cell);
-          table.appendChild(line);
-        }
-      });
-      box.appendChild(table);
+      box.appendChild(contactTable(data, rows));
     } else if (props.cards) {
       box.appendChild(el("p", "empty", "暂无公示人员 (no posted contact)"));
+    }
+    /* A resident who found their building wants their 网格员 too. */
+    var grid = kindLabel === "楼栋" && props.grid ? gridProps[props.grid] : null;
+    if (grid) {
+      box.appendChild(el("p", "grid", "所在网格：" + grid.name));
+      if ((grid.cards || []).length) box.appendChild(contactTable(data, grid.cards));
     }
     if (data.supervision && kindLabel === "网格") {
       box.appendChild(el("p", "supervision", "监督电话：" + data.supervision));
@@ -172,6 +199,9 @@
   }
 
   function draw(map, data, groups) {
+    /* Plain text: a government office's page shows no flag or icon here. */
+    if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
+    data.grids.forEach(function (f) { gridProps[f.properties.code] = f.properties; });
     L.geoJSON(data.community, {
       style: {color: "#333", weight: 3, fill: false, className: "geogrid-community"},
       interactive: false,
