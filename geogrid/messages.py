@@ -36,6 +36,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{suffix} files need geometry; export attribute-only tables as .csv or .gpkg",
     ),
     "layer_empty": ("文件 {path} 中没有要素", "{path} holds no features"),
+    "buildings_as_points": (
+        "{n} 栋楼栋只有点位（没有轮廓）：按所在网格归属，但无法发现被网格边界切开的楼栋；导入楼栋轮廓可检查跨网格",
+        "{n} buildings are points (no footprint): they are assigned to the grid holding them, but a building cut by a grid edge cannot be seen; import footprints to check splits",
+    ),
     "radius_missing": (
         "服务半径为空：服务中心的 {field} 列须填写服务半径（米），如睦邻中心 500",
         "No service radius: a centre's {field} column must hold its radius in metres, e.g. 500 for a 睦邻中心",

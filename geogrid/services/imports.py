@@ -13,8 +13,9 @@ bad records and a rejected import leaves the database as it was.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,11 @@ from geogrid.io.readers import (
     read_features,
 )
 from geogrid.io.report import FILE_RECORD, ImportReport
-from geogrid.io.validation import GeometryKind, validate_geometries
+from geogrid.io.validation import (
+    GeometryKind,
+    validate_buildings,
+    validate_geometries,
+)
 from geogrid.services.assignment import AssignOptions, has_links, reassign_region
 from geogrid.spatial.crs import (
     crs_spec_of,
@@ -154,7 +159,7 @@ def _code_column(frame: pd.DataFrame, name: str) -> str:
 def prepare_file(
     path: Path,
     options: ImportOptions,
-    kind: GeometryKind,
+    kind: GeometryKind | Literal["building"],
     report: ImportReport,
     *,
     is_geometry_optional: bool = False,
@@ -203,14 +208,23 @@ def prepare_file(
         )
     geoms = to_storage(source, spec)
     misplaced = _check_coordinates(geoms, ids, report)
-    geoms, problems = validate_geometries(
+    validate = (
+        validate_buildings
+        if kind == "building"
+        else partial(validate_geometries, kind=kind)
+    )
+    geoms, problems = validate(
         geoms,
         ids,
-        kind=kind,
         repair=options.repair,
         unclosed=frame.attrs.get(UNCLOSED_RINGS, ()),
         malformed=frame.attrs.get(MALFORMED_GEOMETRIES, ()),
     )
+    points = int((shapely.get_type_id(geoms.to_numpy()) == 0).sum())
+    if kind == "building" and points:
+        # Offices often hold a 楼栋 list with coordinates only: accepted, but
+        # a point cannot be split by a grid edge, so splits go unseen.
+        report.add(FILE_RECORD, "buildings_as_points", severity="warning", n=points)
     if is_geometry_optional:
         problems = [p for p in problems if p.code != "geometry_missing"]
     report.extend(problems)
@@ -338,7 +352,7 @@ def check_lengths(
 
 @dataclass(frozen=True)
 class _Layer:
-    kind: GeometryKind
+    kind: GeometryKind | Literal["building"]
     is_geometry_optional: bool  # an address may be known by its text alone
     text: tuple[str, ...]  # text columns: model column -> file column of the same name
     integers: tuple[str, ...] = ()
@@ -347,7 +361,7 @@ class _Layer:
 
 LAYERS: dict[str, _Layer] = {
     "buildings": _Layer(
-        "polygon",
+        "building",  # footprints, or points where an office has no footprints
         False,
         ("name", "number", "estate"),
         ("floors", "households", "residents"),

@@ -15,7 +15,7 @@ import geopandas as gpd
 import shapely
 
 from geogrid.errors import InvalidInput
-from geogrid.spatial.inputs import POINT, POLYGONAL, check_frame
+from geogrid.spatial.inputs import BUILDING, POINT, POLYGONAL, check_frame
 
 _EDGE_BLOCK = 1 << 20  # point-edge tests per step of _covers_xy: bounds memory
 _Array = np.ndarray
@@ -151,7 +151,7 @@ def assign_buildings(
     if not 0.0 <= split_share <= 1.0:
         raise InvalidInput("value_invalid", field="split_share", value=split_share)
     _check_crs(buildings, grids)
-    geoms, cells = check_frame(buildings, POLYGONAL), check_frame(grids, POLYGONAL)
+    geoms, cells = check_frame(buildings, BUILDING), check_frame(grids, POLYGONAL)
     codes, n = grids["code"].to_numpy(dtype=object), len(geoms)
     bi, gj = shapely.STRtree(cells).query(geoms)
     # Most buildings lie well inside one grid: a cheap prepared test gives their
@@ -297,7 +297,7 @@ def assign_addresses(
         raise InvalidInput("value_invalid", field="tolerance_m", value=tolerance_m)
     _check_crs(addresses, buildings, grids)
     points, cells = check_frame(addresses, POINT), check_frame(grids, POLYGONAL)
-    geoms = check_frame(buildings, POLYGONAL, "grid_code")
+    geoms = check_frame(buildings, BUILDING, "grid_code")
     codes = buildings["code"].to_numpy(dtype=object)
     their_grid = buildings["grid_code"].to_numpy(dtype=object)
     grid_id = pd.factorize(their_grid)[0]  # None is -1: a value of its own
@@ -396,7 +396,7 @@ def affected(
         >>> b.tolist(), a.tolist()
         ([True, False], [True, False, False])
     """
-    geoms, points = check_frame(buildings, POLYGONAL), check_frame(addresses, POINT)
+    geoms, points = check_frame(buildings, BUILDING), check_frame(addresses, POINT)
     xmin, ymin, xmax, ymax = shapely.bounds(region)
     box = shapely.bounds(geoms)  # NaN for None or empty: never hit
     hit = (box[:, :2] <= [xmax, ymax]).all(axis=1) & (box[:, 2:] >= [xmin, ymin]).all(1)

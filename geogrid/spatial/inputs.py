@@ -10,6 +10,7 @@ from geogrid.errors import InvalidInput
 POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 LINEAR = (1, 5)
 POINT = (0,)
+BUILDING = (0, 3, 6)  # a footprint, or a point where an office has no footprint
 
 
 def check_frame(

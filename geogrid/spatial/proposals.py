@@ -42,7 +42,7 @@ from geogrid.errors import InvalidInput
 from geogrid.spatial.cells import CellGraph, cell_graph
 from geogrid.spatial.crs import STORAGE_CRS, local_crs
 from geogrid.spatial.current_grids import CurrentGrids, current_grids, first_holder
-from geogrid.spatial.inputs import POLYGONAL, check_frame
+from geogrid.spatial.inputs import BUILDING, POLYGONAL, check_frame
 from geogrid.spatial.partition import best_k, fits, lane_zones, partition
 
 _EPS_M = 1e-3  # how near two outlines must run to count as shared
@@ -198,7 +198,7 @@ def _metric_buildings(
 ) -> gpd.GeoDataFrame:
     frame = buildings if buildings.crs is not None else buildings.set_crs(STORAGE_CRS)
     frame = frame.to_crs(crs)
-    check_frame(frame, POLYGONAL, "households")
+    check_frame(frame, BUILDING, "households")
     shapeless = frame.geometry.isna() | frame.geometry.is_empty
     if shapeless.any():
         problems.append(

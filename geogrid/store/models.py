@@ -69,7 +69,7 @@ class Area(Base):
 
 
 class Building(Base):
-    """A building footprint (楼栋)."""
+    """A building (楼栋): its footprint, or a point where an office has only that."""
 
     __tablename__ = "building"
 
@@ -84,7 +84,7 @@ class Building(Base):
     attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     geom: Mapped[WKBElement] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
+        Geometry("GEOMETRY", srid=SRID, spatial_index=True)
     )
     # Derived links (never typed in): written by the assignment service.
     grid_code: Mapped[str | None] = mapped_column(String(40), index=True)

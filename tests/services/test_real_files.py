@@ -310,3 +310,82 @@ def test_skipped_buildings_are_listed_and_the_rest_written(
         stored = feature_store.features_frame(session, "buildings")
     assert stored["code"].tolist() == ["B1"]
     assert [(p.record, p.severity) for p in report.problems] == [("B2", "skipped")]
+
+
+def test_buildings_given_as_points_are_stored_assigned_and_checked(
+    community: Bind, tmp_path: Path
+) -> None:
+    # Many offices hold a 楼栋 list with coordinates only (issue 12, point 5).
+    from geogrid.services.assignment import AssignOptions, assign_all
+    from geogrid.services.coverage import CheckOptions, run_check
+    from geogrid.store import links as link_store
+    from tests.factories import grid_file
+
+    _import(community, grid_file(tmp_path / "grids.geojson"))
+    inside = square(0, 0).centroid
+    (tmp_path / "楼栋.csv").write_text(
+        "code,name,households,lon,lat\n"
+        f"B1,1号楼,120,{inside.x},{inside.y}\n"
+        f"B2,2号楼,80,{square(1, 1).centroid.x},{square(1, 1).centroid.y}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "门牌.csv").write_text(
+        f"code,text,lon,lat\nA1,东大街1号,{inside.x + 0.00001},{inside.y}\n",
+        encoding="utf-8",
+    )
+
+    report = import_features(
+        community, tmp_path / "楼栋.csv", layer="buildings",
+        options=ImportOptions(crs="EPSG:4326"),
+    )  # fmt: skip
+    import_features(
+        community, tmp_path / "门牌.csv", layer="addresses",
+        options=ImportOptions(crs="EPSG:4326"),
+    )  # fmt: skip
+    assign_all(community, AssignOptions())
+
+    assert [(p.code, p.params["n"]) for p in report.warnings] == [
+        ("buildings_as_points", 2)
+    ]
+    with session_scope(community) as session:
+        buildings = link_store.buildings_frame(session).set_index("code")
+        addresses = link_store.addresses_frame(session).set_index("code")
+    assert set(buildings.geom_type) == {"Point"}
+    assert buildings["grid_code"].to_dict() == {
+        "B1": f"{COMMUNITY}001",
+        "B2": f"{COMMUNITY}004",
+    }
+    # A door point a metre from the building's point belongs to that building.
+    assert addresses.loc["A1", "building_code"] == "B1"
+    found = run_check(community, CheckOptions(), store=False).findings
+    assert not set(found["rule"]) & {"building_no_grid", "address_unassigned"}
+    households = found[found["rule"] == "grid_underloaded"]
+    assert {c for codes in households["codes"] for c in codes} >= {f"{COMMUNITY}001"}
+
+
+def test_a_file_of_footprints_and_points_keeps_each(
+    community: Bind, tmp_path: Path
+) -> None:
+    path = write_geojson(
+        tmp_path / "b.geojson",
+        [
+            ({"code": "F1"}, square(0, 0, size=0.001)),
+            ({"code": "P1"}, square(1, 0).centroid),
+            (
+                {"code": "L1"},
+                {"type": "LineString", "coordinates": [[X0, Y0], [X0 + 0.001, Y0]]},
+            ),
+        ],
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_features(community, path, layer="buildings", options=ImportOptions())
+    assert [(p.record, p.code) for p in caught.value.report.errors] == [
+        ("L1", "geometry_type_wrong")
+    ]
+
+    import_features(
+        community, path, layer="buildings", options=ImportOptions(is_skip_invalid=True)
+    )
+    with session_scope(community) as session:
+        stored = feature_store.features_frame(session, "buildings").set_index("code")
+    assert stored.geom_type.to_dict() == {"F1": "MultiPolygon", "P1": "Point"}

@@ -6,7 +6,7 @@ import pytest
 
 import geopandas as gpd
 import shapely
-from shapely import Point, Polygon, box
+from shapely import LineString, Point, Polygon, box
 from shapely.affinity import scale
 
 from geogrid.errors import InvalidInput
@@ -157,9 +157,17 @@ def test_assign_buildings_rejects_an_unknown_rule():
         assign_buildings(SQUARE, SQUARE, rule="centroid")
 
 
-def test_assign_buildings_rejects_points():
+def test_assign_buildings_takes_points_by_containment_and_rejects_lines():
+    # A building known only by its point (an office's 楼栋 list) has the grid
+    # holding it; it has no area, so it is never reported split.
+    points = frame(["B1", "B2"], [Point(0.5, 0.5), Point(500, 500)])
+    got = assign_buildings(points, SQUARE, rule=POS)
+    assert got["grid_code"].tolist() == ["S1", None]
+    assert got["split_grid_code"].isna().all()
     with pytest.raises(InvalidInput) as error:
-        assign_buildings(frame(["B1"], [Point(0, 0)]), SQUARE, rule=POS)
+        assign_buildings(
+            frame(["B1"], [LineString([(0, 0), (1, 1)])]), SQUARE, rule=POS
+        )
     assert error.value.code == "geometry_type_wrong"
 
 

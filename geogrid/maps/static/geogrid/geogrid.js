@@ -83,9 +83,14 @@
     if (label) index.push({label: String(label), kind: kind, layer: layer});
   }
 
+  /* A building known only by its point is a dot in the building style. */
+  function dot(f, latlng) {
+    return L.circleMarker(latlng, {radius: 5, className: "geogrid-building-point"});
+  }
+
   function polygons(data, features, group, style, kindLabel, onEach) {
     features.forEach(function (f) {
-      var layer = L.geoJSON(f, {style: style(f.properties)});
+      var layer = L.geoJSON(f, {style: style(f.properties), pointToLayer: dot});
       /* Built when opened: building hundreds of cards up front cost more
        * CPU and DOM than the whole map. */
       layer.bindPopup(function () { return card(data, f.properties, kindLabel); }, {maxWidth: 340});
