@@ -41,6 +41,19 @@ class ExitCode(IntEnum):
     INTERNAL = 3  # a bug: short message and the log's path, never a traceback
 
 
+def measure_text(measure: dict[str, object]) -> str:
+    """A finding's measure for reading: numbers to one decimal, nested maps flattened."""
+
+    def shown(value: object) -> str:
+        if isinstance(value, float):
+            return f"{value:.1f}"
+        if isinstance(value, dict):
+            return " ".join(f"{k}={shown(v)}" for k, v in value.items())
+        return str(value)
+
+    return "，".join(f"{k} {shown(v)}" for k, v in measure.items())
+
+
 def os_user() -> str:
     """Who runs the command, for the audit log when no --author/--by is given."""
     try:

@@ -20,6 +20,7 @@ from geogrid.cli import (
     _fail,
     check_app,
     console,
+    measure_text,
     os_user,
 )
 
@@ -100,7 +101,7 @@ def _render_check(result: "CoverageResult", fmt: CheckFormat) -> str:
     lines = ["明细 details:"]
     for f in result.findings.sort_values(["severity", "rule"]).itertuples():
         mark = "已接受 accepted" if f.is_accepted else f.severity
-        measure = "，".join(f"{k} {v}" for k, v in f.measure.items())
+        measure = measure_text(f.measure)
         lines.append(
             f"  [{mark}] {RULE_TITLES.get(f.rule, f.rule)}  {' '.join(f.codes[:6])}{' …' if len(f.codes) > 6 else ''}  {measure}  key={f.key}"
         )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from geogrid.cli import console
+from geogrid.cli import console, measure_text
 from geogrid.domain.findings import RULES
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def _print_findings(findings: dict[str, Any]) -> None:
                         f["severity"],
                         f"{_title(f['rule'])} ({f['rule']})",
                         " ".join(f["codes"]),
-                        _measure(f["measure"]),
+                        measure_text(f["measure"]),
                     ]
                     for f in added
                 ],
@@ -244,19 +244,6 @@ def _print_findings(findings: dict[str, Any]) -> None:
             else ""
         )
     )
-
-
-def _measure(measure: dict[str, Any]) -> str:
-    """A finding's measure, numbers rounded for reading."""
-
-    def shown(value: Any) -> str:
-        if isinstance(value, float):
-            return f"{value:.1f}"
-        if isinstance(value, dict):
-            return " ".join(f"{k}={shown(v)}" for k, v in value.items())
-        return str(value)
-
-    return "，".join(f"{k} {shown(v)}" for k, v in measure.items())
 
 
 def _title(rule: str) -> str:
