@@ -18,13 +18,20 @@ if TYPE_CHECKING:
 from geogrid.cli import (
     _database,
     _fail,
+    _lang,
     check_app,
     console,
     measure_text,
     os_user,
 )
 
-RULE_TITLES = {code: rule.title for code, rule in RULES.items()}
+
+def rule_title(code: str) -> str:
+    """A rule's title in the reader's language (--lang)."""
+    rule = RULES.get(code)
+    if rule is None:
+        return code
+    return rule.title if _lang() == "zh" else rule.title_en
 
 
 class CheckFormat(StrEnum):
@@ -103,7 +110,7 @@ def _render_check(result: "CoverageResult", fmt: CheckFormat) -> str:
         mark = "已接受 accepted" if f.is_accepted else f.severity
         measure = measure_text(f.measure)
         lines.append(
-            f"  [{mark}] {RULE_TITLES.get(f.rule, f.rule)}  {' '.join(f.codes[:6])}{' …' if len(f.codes) > 6 else ''}  {measure}  key={f.key}"
+            f"  [{mark}] {rule_title(f.rule)}  {' '.join(f.codes[:6])}{' …' if len(f.codes) > 6 else ''}  {measure}  key={f.key}"
         )
     return "\n".join(lines)
 
@@ -117,16 +124,14 @@ def _print_check_summary(result: "CoverageResult") -> None:
     )
     table = Table("规则 rule", "数量 count")
     for rule, n in sorted(s["by_rule"].items()):
-        table.add_row(f"{RULE_TITLES.get(rule, rule)} ({rule})", str(n))
+        table.add_row(f"{rule_title(rule)} ({rule})", str(n))
     console.print(table)
     if s["by_community"]:
         per = Table("社区 community", "问题 findings")
         for code, rules in sorted(s["by_community"].items()):
             per.add_row(
                 code,
-                "，".join(
-                    f"{RULE_TITLES.get(r, r)} {n}" for r, n in sorted(rules.items())
-                ),
+                "，".join(f"{rule_title(r)} {n}" for r, n in sorted(rules.items())),
             )
         console.print(per)
     if s["service"]:
@@ -171,7 +176,7 @@ def check_accept_cmd(
     except GeogridError as exc:
         _fail(exc)
     console.print(
-        f"已接受 accepted: {RULE_TITLES.get(done['rule'], done['rule'])} {done['codes']}（{reason}）"
+        f"已接受 accepted: {rule_title(done['rule'])} {done['codes']}（{reason}）"
     )
 
 

@@ -89,3 +89,11 @@ def test_accepting_an_unknown_key_exits_2(run: CliRunner) -> None:
 
     assert result.exit_code == 2
     assert "finding_not_found" in result.output
+
+
+def test_check_in_english_names_the_rules_in_english(run: CliRunner) -> None:
+    result = invoke(run, "--lang", "en", "check")
+
+    assert result.exit_code == 1
+    assert "gap: part of the parent in no child (gap)" in result.output
+    assert "空白区（未被任何下级区域覆盖）" not in result.output
