@@ -194,6 +194,25 @@ def test_neighbouring_grids_never_share_a_colour(sample_db: Bind) -> None:
                 assert colors[i] != colors[j], (a.code, b.code)
 
 
+@pytest.mark.parametrize("community", COMMUNITIES)
+def test_every_grid_of_a_community_has_its_own_colour(
+    sample_db: Bind, community: str
+) -> None:
+    # A resident matches the colour on the 公示牌 to the map (issue 17).
+    grids = public_map_data(sample_db, community).grids
+    colors = distinct_colors([g.geometry for g in grids])
+    assert len(set(colors)) == len(grids)
+
+
+def test_more_grids_than_colours_still_keep_neighbours_apart() -> None:
+    cells = [box(i, j, i + 1, j + 1) for i in range(6) for j in range(5)]
+    colors = distinct_colors(cells)
+    for i, a in enumerate(cells):
+        for j, b in enumerate(cells):
+            if i < j and a.buffer(1e-6).intersects(b):
+                assert colors[i] != colors[j]
+
+
 def test_simplified_grids_keep_their_shared_edges(sample_db: Bind) -> None:
     import shapely
     from shapely.geometry import shape
