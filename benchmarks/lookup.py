@@ -85,7 +85,7 @@ def in_process(url: str, n: int, seed: int) -> tuple[list[Row], dict[str, float]
     points = list(zip(xs, ys, strict=True))
     staff_point = partial(service.point, caller=Role.STAFF)
     staff_point(*points[0])  # warm-up: transformers, caches
-    found = [staff_point(*p)["found"] for p in points[: max(n // 10, 1)]]
+    found = [staff_point(*p).found for p in points[: max(n // 10, 1)]]
     extra["points inside an area, %"] = 100 * sum(found) / len(found)
     bare = partial(lookup_point, index)
     rows = [

@@ -75,6 +75,7 @@ import pyproj
 import shapely
 
 from geogrid.domain.access import Role, contact_card
+from geogrid.domain.answers import ContactCard
 from geogrid.domain.roles import load_preset
 from geogrid.maps.base import OfflineMap, write_site
 from geogrid.maps.colors import distinct_colors
@@ -104,12 +105,12 @@ def contacts_of(area: PublishedArea, *, duties: bool = True) -> dict[str, str]:
     """The cards as our page shows them, flattened into two text columns."""
     keys = [k for k in CARD_FIELDS if k != "duties"]
     contacts = "；".join(
-        " ".join(str(card.get(k) or "") for k in keys) for card in area.cards
+        " ".join(str(getattr(card, k) or "") for k in keys) for card in area.cards
     )
     by_title: dict[str, str] = {}
     for card in area.cards:
-        if duties and card.get("duties"):
-            by_title.setdefault(str(card["title"]), str(card["duties"]))
+        if duties and card.duties:
+            by_title.setdefault(card.title, card.duties)
     return {
         "contacts": contacts,
         "duties": "；".join(f"{t}：{d}" for t, d in by_title.items()),
@@ -339,7 +340,7 @@ def street(
     scheme = load_preset("三长三员一民警")
     lane_head = load_preset("三长").role("lane_head")
 
-    def card(role: str) -> dict[str, Any]:
+    def card(role: str) -> ContactCard:
         kind = lane_head if role == "lane_head" else scheme.role(role)
         return contact_card(
             _person(rng), kind, phone_display=scheme.phone_display, caller=Role.PUBLIC

@@ -10,4 +10,5 @@ export GEOGRID_TEST_POSTGRES_URL
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports
+.venv/bin/mypy
 .venv/bin/python -m pytest --require-postgis "$@"

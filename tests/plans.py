@@ -5,6 +5,7 @@ from typing import Any
 import shapely
 from shapely.geometry import mapping
 
+from geogrid.domain.answers import PlanImpact
 from geogrid.services import planning
 from geogrid.services.coverage_rules import CheckOptions
 from geogrid.store import areas as area_store
@@ -52,7 +53,7 @@ def grids_collection(grids: Any) -> dict[str, Any]:
     }
 
 
-def split_plan(bind: Bind, *, rename: str | None = None) -> dict[str, Any]:
+def split_plan(bind: Bind, *, rename: str | None = None) -> PlanImpact:
     """Split grid 1 along its centre line (and rename the new half); returns the diff."""
     plan = planning.new_plan(bind, COMMUNITY, author="wang")
     planning.edit(
@@ -73,7 +74,7 @@ def split_plan(bind: Bind, *, rename: str | None = None) -> dict[str, Any]:
     return planning.diff(bind, plan.id, **OPTIONS)
 
 
-def merge_plan(bind: Bind) -> dict[str, Any]:
+def merge_plan(bind: Bind) -> PlanImpact:
     """Merge grid 2 into grid 5: every building of grid 2 moves to an existing grid."""
     plan = planning.new_plan(bind, COMMUNITY, author="wang")
     planning.edit(

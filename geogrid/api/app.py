@@ -14,13 +14,10 @@ from geogrid.api.errors import install_error_handlers
 from geogrid.api.headers import SecurityHeaders, content_security_policy
 from geogrid.api.limits import BodySizeLimit
 from geogrid.api.routers import (
-    addresses,
     areas,
     auth,
-    buildings,
-    centres,
     coverage,
-    lanes,
+    features,
     lookup,
     maps,
     ogc,
@@ -53,7 +50,8 @@ def create_app(
                 settings.database_url, spatialite_path=settings.spatialite_path
             )
             init_db(engine)
-        app.state.lookup = LookupService(bind if bind is not None else engine)  # type: ignore[arg-type]
+        app.state.bind = bind if bind is not None else engine
+        app.state.lookup = LookupService(app.state.bind)
         app.state.check_options = check_options(settings)
         app.state.settings = settings
         app.state.tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
@@ -91,10 +89,8 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(people.router)
     app.include_router(areas.router)
-    app.include_router(buildings.router)
-    app.include_router(lanes.router)
-    app.include_router(centres.router)
-    app.include_router(addresses.router)
+    for router in features.ROUTERS:
+        app.include_router(router)
     app.include_router(ogc.router)
     app.include_router(plans.router)
     for kind in ("public", "staff", "coverage"):  # pages refer to static/ beside them

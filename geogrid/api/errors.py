@@ -49,7 +49,7 @@ STATUS: dict[type[GeogridError], int] = {
 def _status(exc: GeogridError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 

@@ -23,7 +23,7 @@ class GeoJSONResponse(JSONResponse):
     media_type = GEOJSON
 
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: {"description": "不存在 / not found", **PROBLEM},
     422: {"description": "参数无效 / invalid parameter", **PROBLEM},

@@ -71,7 +71,7 @@ def crash_log_path() -> Path:
 class _Commands(TyperGroup):
     """The command group, turning anything unexpected into exit code 3."""
 
-    def invoke(self, ctx: typer.Context) -> object:
+    def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]  # typer passes its Context
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, TyperException):

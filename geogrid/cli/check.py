@@ -89,21 +89,18 @@ def check_cmd(
 
 
 def _render_check(result: "CoverageResult", fmt: CheckFormat) -> str:
-    from geogrid.services.coverage import findings_geojson, findings_table
+    from geogrid.services.coverage import (
+        findings_geojson,
+        findings_table,
+        report_document,
+    )
 
     if fmt is CheckFormat.geojson:
         return json.dumps(findings_geojson(result), ensure_ascii=False)
     if fmt is CheckFormat.csv:
         return str(findings_table(result).to_csv(index=False))
     if fmt is CheckFormat.json:
-        body = {
-            "report_id": result.report_id,
-            "created_at": result.created_at.isoformat(),
-            "scope": result.scope,
-            "summary": result.summary,
-            "compared": result.compared,
-            "findings": findings_geojson(result)["features"],
-        }
+        body = report_document(result) | {"compared": result.compared}
         return json.dumps(body, ensure_ascii=False, default=str)
     lines = ["明细 details:"]
     for f in result.findings.sort_values(["severity", "rule"]).itertuples():
@@ -119,30 +116,31 @@ def _print_check_summary(result: "CoverageResult") -> None:
     s = result.summary
     console.print(
         f"覆盖检查 coverage check {result.created_at:%Y-%m-%d %H:%M} 范围 scope {result.scope}："
-        f"错误 {s['n_errors']}，警告 {s['n_warnings']}，已接受 {s['n_accepted']}"
+        f"错误 {s.n_errors}，警告 {s.n_warnings}，已接受 {s.n_accepted}"
         + (f"（报告 #{result.report_id}）" if result.report_id else "")
     )
     table = Table("规则 rule", "数量 count")
-    for rule, n in sorted(s["by_rule"].items()):
+    for rule, n in sorted(s.by_rule.items()):
         table.add_row(f"{rule_title(rule)} ({rule})", str(n))
     console.print(table)
-    if s["by_community"]:
+    if s.by_community:
         per = Table("社区 community", "问题 findings")
-        for code, rules in sorted(s["by_community"].items()):
+        for code, rules in sorted(s.by_community.items()):
             per.add_row(
                 code,
                 "，".join(f"{rule_title(r)} {n}" for r, n in sorted(rules.items())),
             )
         console.print(per)
-    if s["service"]:
+    if s.service:
         cover = Table(
             "社区 community", "服务设施 kind", "覆盖户数比例 households covered"
         )
-        for row in s["service"]:
+        for row in s.service:
+            share = row.share_covered
             cover.add_row(
-                str(row["community_code"]),
-                str(row["kind"]),
-                "-" if row["share_covered"] is None else f"{row['share_covered']:.1%}",
+                str(row.community_code),
+                row.kind,
+                "-" if share is None else f"{share:.1%}",
             )
         console.print(cover)
     if result.compared is not None:

@@ -19,6 +19,13 @@ from geogrid.cli import (
     err_console,
 )
 from geogrid.config import get_settings
+from geogrid.domain.answers import (
+    AddressAnswer,
+    ChainLink,
+    ContactCard,
+    PointAnswer,
+    WithinAnswer,
+)
 from geogrid.errors import GeogridError, InvalidInput
 
 
@@ -88,40 +95,49 @@ def _read_json(path: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def _print_lookup(result: dict[str, object]) -> None:
-    """A lookup as a staff member reads it: the chain, then each level's people."""
-    for level in result.get("chain", []):  # type: ignore[union-attr]
+def _print_cards(cards: list[ContactCard], indent: str) -> None:
+    for card in cards:
+        extra = " ".join(v for v in (card.phone, card.organisation) if v)
+        console.print(f"{indent}{card.title}：{card.name or ''} {extra}")
+
+
+def _print_chain(chain: list[ChainLink]) -> None:
+    """The chain as a staff member reads it: each level, then its people."""
+    for level in chain:
+        console.print(Text(level.level_name, "bold") + f" {level.name} ({level.code})")
+        _print_cards(level.holders, "    ")
+
+
+def _print_point(answer: PointAnswer) -> None:
+    _print_chain(answer.chain)
+    if (nearest := answer.nearest_building) is not None:
         console.print(
-            Text(level["level_name"], "bold") + f" {level['name']} ({level['code']})"
+            f"最近楼栋 nearest building: {nearest.name} ({nearest.code}) {nearest.distance_m} 米"
         )
-        for card in level["holders"]:
-            extra = " ".join(
-                str(card[k]) for k in ("phone", "organisation") if card.get(k)
-            )
-            console.print(f"    {card['title']}：{card.get('name', '')} {extra}")
-    nearest = result.get("nearest_building")
-    if nearest:
-        console.print(
-            f"最近楼栋 nearest building: {nearest['name']} ({nearest['code']}) {nearest['distance_m']} 米"
-        )
-    if result.get("candidates"):
+    if not answer.found:
+        err_console.print(Text("该点不在任何区域内 / not found", "yellow"))
+
+
+def _print_address(answer: AddressAnswer) -> None:
+    _print_chain(answer.chain)
+    if answer.candidates:
         console.print("候选 candidates:")
-        for c in result["candidates"]:  # type: ignore[union-attr]
+        for c in answer.candidates:
             console.print(
-                f"  {c['score']:.2f}  {c['text']} ({c['code']})  [{', '.join(c['matched'])}]"
+                f"  {c.score:.2f}  {c.text} ({c.code})  [{', '.join(c.matched)}]"
             )
-    if "grids" in result:
-        console.print(
-            f"网格 {len(result['grids'])} 个，楼栋 {len(result['buildings'])} 栋，"  # type: ignore[arg-type]
-            f"地址 {result['n_addresses']} 条，{result['households']} 户"
-        )
-        for grid in result["grids"]:  # type: ignore[union-attr]
-            console.print(f"  {grid['name']} ({grid['code']})")
-    if result.get("found") is False:
-        message = (
-            "没有把握确定该地址" if "candidates" in result else "该点不在任何区域内"
-        )
-        err_console.print(Text(f"{message} / not found", "yellow"))
+    if not answer.found:
+        err_console.print(Text("没有把握确定该地址 / not found", "yellow"))
+
+
+def _print_within(answer: WithinAnswer) -> None:
+    console.print(
+        f"网格 {len(answer.grids)} 个，楼栋 {len(answer.buildings)} 栋，"
+        f"地址 {answer.n_addresses} 条，{answer.households} 户"
+    )
+    for grid in answer.grids:
+        console.print(f"  {grid.name} ({grid.code})")
+        _print_cards(grid.holders, "    ")
 
 
 REASONS = {
@@ -163,25 +179,30 @@ def lookup_cmd(
     if role not in {r.value for r in Role}:
         _fail(InvalidInput("value_invalid", field="--role", value=role))
     caller = Role(role)
+    answer: PointAnswer | AddressAnswer | WithinAnswer
     try:
         with _database(settings) as engine:
             service = LookupService(engine, near_m=settings.lookup_near_m)
             if within is not None:
-                result = service.within(_read_json(within), crs=crs, caller=caller)
+                answer = service.within(_read_json(within), crs=crs, caller=caller)
             elif point is not None:
                 lon, lat = _parse_point(point)
-                result = service.point(lon, lat, crs=crs, as_of=date, caller=caller)
+                answer = service.point(lon, lat, crs=crs, as_of=date, caller=caller)
             elif address:
-                result = service.address(address, as_of=date, caller=caller)
+                answer = service.address(address, as_of=date, caller=caller)
             else:
                 raise InvalidInput("lookup_query_missing")
     except GeogridError as exc:
         _fail(exc)
     if fmt is OutputFormat.json:
-        console.print_json(json.dumps(result, ensure_ascii=False, default=str))
+        console.print_json(answer.model_dump_json())
+    elif isinstance(answer, PointAnswer):
+        _print_point(answer)
+    elif isinstance(answer, AddressAnswer):
+        _print_address(answer)
     else:
-        _print_lookup(result)
-    if "found" in result and not result["found"]:
+        _print_within(answer)
+    if not isinstance(answer, WithinAnswer) and not answer.found:
         # As grep: 1 is "nothing matched"; 3 stays reserved for internal errors.
         raise typer.Exit(ExitCode.FINDINGS)
 

@@ -10,7 +10,7 @@ from geogrid.config import Settings, get_settings
 from geogrid.errors import GeogridError, InvalidInput
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     import folium
     from sqlalchemy import Engine
@@ -23,7 +23,7 @@ OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="输出目录")]
 
 
 def _write_pages(
-    output: Path, build: "Callable[[Engine, Settings], dict[str, folium.Map]]"
+    output: Path, build: "Callable[[Engine, Settings], Mapping[str, folium.Map]]"
 ) -> None:
     """Open the database, build the pages, write them with their assets, say where."""
     from geogrid.maps.base import write_site
@@ -56,7 +56,7 @@ def map_public_cmd(
     if not all_communities and community is None:
         _fail(InvalidInput("value_invalid", field="--community", value=""))
 
-    def build(engine: "Engine", settings: Settings) -> "dict[str, folium.Map]":
+    def build(engine: "Engine", settings: Settings) -> "Mapping[str, folium.Map]":
         tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
         listed = communities(engine)
         codes = [c for c, _ in listed] if all_communities else [community]
@@ -90,7 +90,7 @@ def map_coverage_cmd(
     from geogrid.services.coverage import area_report, check_options
     from geogrid.services.publishing import public_map_data
 
-    def build(engine: "Engine", settings: Settings) -> "dict[str, folium.Map]":
+    def build(engine: "Engine", settings: Settings) -> "Mapping[str, folium.Map]":
         tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
         data = public_map_data(engine, area, caller=Role.STAFF)
         result = area_report(engine, check_options(settings), area)
@@ -107,7 +107,7 @@ def map_staff_cmd(community: CommunityOpt, output: OutputOpt) -> None:
     from geogrid.maps.tiles import base_map
     from geogrid.services.publishing import public_map_data
 
-    def build(engine: "Engine", settings: Settings) -> "dict[str, folium.Map]":
+    def build(engine: "Engine", settings: Settings) -> "Mapping[str, folium.Map]":
         band = (settings.grid_households_min, settings.grid_households_max)
         tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
         data = public_map_data(engine, community, caller=Role.STAFF)

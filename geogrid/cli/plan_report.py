@@ -2,11 +2,18 @@
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from geogrid.cli import console, measure_text
+from geogrid.domain.answers import (
+    BuildingMove,
+    CoverageDelta,
+    FindingsDelta,
+    PlanImpact,
+    PlanRef,
+)
 from geogrid.domain.findings import RULES
 
 if TYPE_CHECKING:
@@ -46,59 +53,57 @@ def print_grids(grids: "gpd.GeoDataFrame") -> None:
     )
 
 
-def print_diff(impact: dict[str, Any], grids: "gpd.GeoDataFrame") -> None:
+def print_diff(impact: PlanImpact, grids: "gpd.GeoDataFrame") -> None:
     """The whole impact: what changes, what moves, who is affected, and the check."""
     names = dict(zip(grids["code"], grids["name"], strict=True))
-    plan = impact["plan"]
+    plan = impact.plan
     console.print(
-        f"规划 plan #{plan['id']} 与现行网格比较 vs current, 范围 scope {plan['scope']}"
+        f"规划 plan #{plan.id} 与现行网格比较 vs current, 范围 scope {plan.scope}"
     )
-    _print_stale(impact)
-    for key, title in (
-        ("added", "新增网格 added"),
-        ("removed", "撤销网格 removed"),
-        ("changed", "调整网格 changed"),
+    _print_stale(plan)
+    changes = impact.grids
+    for codes, title in (
+        (changes.added, "新增网格 added"),
+        (changes.removed, "撤销网格 removed"),
+        (changes.changed, "调整网格 changed"),
     ):
-        listed = "、".join(
-            f"{c} {names[c]}" if c in names else c for c in impact["grids"][key]
-        )
+        listed = "、".join(f"{c} {names[c]}" if c in names else c for c in codes)
         console.print(f"{title}：{listed or '无 none'}")
-    _print_moves(impact["moves"])
+    _print_moves(impact.moves)
     _print_people(impact)
     print_check(impact, header=False)
 
 
-def print_check(impact: dict[str, Any], *, header: bool = True) -> None:
+def print_check(impact: PlanImpact, *, header: bool = True) -> None:
     """Households per grid against the band, and the coverage before and after."""
     if header:
-        plan = impact["plan"]
-        console.print(f"规划检查 plan check #{plan['id']} 范围 scope {plan['scope']}")
-        _print_stale(impact)
+        plan = impact.plan
+        console.print(f"规划检查 plan check #{plan.id} 范围 scope {plan.scope}")
+        _print_stale(plan)
     _print_households(impact)
-    _print_coverage(impact["coverage"])
-    _print_findings(impact["findings"])
+    _print_coverage(impact.coverage)
+    _print_findings(impact.findings)
 
 
-def _print_stale(impact: dict[str, Any]) -> None:
-    plan = impact["plan"]
-    if plan["stale"]:
+def _print_stale(plan: PlanRef) -> None:
+    if plan.stale:
         console.print(
-            f"注意 stale：本规划基于旧版网格，发布前请先 rebase（geogrid plan rebase {plan['id']}）"
+            f"注意 stale：本规划基于旧版网格，发布前请先 rebase（geogrid plan rebase {plan.id}）"
         )
     else:
         console.print("基于现行网格 based on the current grids")
 
 
-def _print_moves(moves: list[dict[str, Any]]) -> None:
+def _print_moves(moves: list[BuildingMove]) -> None:
     if not moves:
         console.print("楼栋迁移 moves：无 none")
         return
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for m in moves:
-        total = totals[(m["from"] or "-", m["to"] or "-")]
+        total = totals[(m.from_grid or "-", m.to_grid or "-")]
         total[0] += 1
-        total[1] += m["addresses"]
-        total[2] += m["households"]
+        total[1] += m.addresses
+        total[2] += m.households
     rows = [[a, b, *(str(n) for n in t)] for (a, b), t in sorted(totals.items())]
     headers = [
         "从 from",
@@ -109,8 +114,8 @@ def _print_moves(moves: list[dict[str, Any]]) -> None:
     ]
     console.print(table(headers, rows, codes=(0, 1), title="楼栋迁移 moves"))
     rows = [
-        [m["building"], str(m["name"] or ""), m["from"] or "-", m["to"] or "-",
-         str(m["households"])]
+        [m.building, m.name or "", m.from_grid or "-", m.to_grid or "-",
+         str(m.households)]
         for m in moves[:MAX_ROWS]
     ]  # fmt: skip
     headers = ["楼栋 building", "名称 name", "从 from", "到 to", "户数 households"]
@@ -121,33 +126,34 @@ def _print_moves(moves: list[dict[str, Any]]) -> None:
         )
 
 
-def _print_people(impact: dict[str, Any]) -> None:
-    people = impact["people"]
-    console.print(
-        "受影响人员 people affected:" + ("" if any(people.values()) else "无 none")
+def _print_people(impact: PlanImpact) -> None:
+    people = impact.people
+    affected = (
+        people.left_without_grid
+        or people.new_grids_missing
+        or people.building_changed_grid
     )
-    for p in people["left_without_grid"]:
+    console.print("受影响人员 people affected:" + ("" if affected else "无 none"))
+    for p in people.left_without_grid:
         console.print(
-            f"  {p['title']} {p['name']}（{p['person_code']}）：网格 {p['target_code']} 撤销，需另行任职 left without a grid"
+            f"  {p.title} {p.name}（{p.person_code}）：网格 {p.target_code} 撤销，需另行任职 left without a grid"
         )
     missing: dict[str, list[str]] = defaultdict(list)
-    for p in people["new_grids_missing"]:
-        missing[p["grid"]].append(p["title"])
+    for vacancy in people.new_grids_missing:
+        missing[vacancy.grid].append(vacancy.title)
     for grid, titles in missing.items():
         console.print(f"  新网格 {grid} 缺 lacks：{'、'.join(titles)}")
-    if people["building_changed_grid"]:
+    if people.building_changed_grid:
         _print_building_holders(impact)
 
 
-def _print_building_holders(impact: dict[str, Any]) -> None:
+def _print_building_holders(impact: PlanImpact) -> None:
     """楼栋长 and the like whose building now answers to another grid, one row per person."""
-    grids = {m["building"]: (m["from"] or "-", m["to"] or "-") for m in impact["moves"]}
+    grids = {m.building: (m.from_grid or "-", m.to_grid or "-") for m in impact.moves}
     held: dict[tuple[str, ...], list[str]] = defaultdict(list)
-    for p in impact["people"]["building_changed_grid"]:
-        old, new = grids.get(p["target_code"], ("?", "?"))
-        held[(p["title"], p["name"], p["person_code"], old, new)].append(
-            p["target_code"]
-        )
+    for p in impact.people.building_changed_grid:
+        old, new = grids.get(p.target_code, ("?", "?"))
+        held[(p.title, p.name, p.person_code, old, new)].append(p.target_code)
     rows = [
         [title, f"{name}（{code}）", "、".join(buildings), old, new]
         for (title, name, code, old, new), buildings in held.items()
@@ -158,15 +164,15 @@ def _print_building_holders(impact: dict[str, Any]) -> None:
     )
 
 
-def _print_households(impact: dict[str, Any]) -> None:
-    band = impact["band"]
-    before, after = impact["households"]["before"], impact["households"]["after"]
+def _print_households(impact: PlanImpact) -> None:
+    band = impact.band
+    before, after = impact.households.before, impact.households.after
     rows = [
         [
             code,
             str(before.get(code, "-")),
             str(after.get(code, "-")),
-            "超出 outside" if code in band["outside_after"] else "",
+            "超出 outside" if code in band.outside_after else "",
         ]
         for code in sorted(set(before) | set(after))
     ]
@@ -174,25 +180,25 @@ def _print_households(impact: dict[str, Any]) -> None:
         "网格 grid",
         "调整前 before",
         "调整后 after",
-        f"户数区间 band {band['min']}–{band['max']}",
+        f"户数区间 band {band.min}–{band.max}",
     ]
     console.print(
         table(headers, rows, codes=(0,), title="网格户数 households per grid")
     )
 
 
-def _print_coverage(coverage: dict[str, Any]) -> None:
+def _print_coverage(coverage: CoverageDelta) -> None:
     rows = [
         [
             f"{_title(rule)} ({rule})",
-            f"{coverage['before'][rule]['count']} / {coverage['before'][rule]['area_m2']}",
-            f"{after['count']} / {after['area_m2']}",
+            f"{coverage.before[rule].count} / {coverage.before[rule].area_m2}",
+            f"{after.count} / {after.area_m2}",
         ]
-        for rule, after in coverage["after"].items()
+        for rule, after in coverage.after.items()
     ]
     headers = ["问题 rule", "调整前 before", "调整后 after"]
     console.print(table(headers, rows, title="覆盖检查 coverage（数量 / 面积 m²）"))
-    introduced = coverage["introduced"]
+    introduced = coverage.introduced
     if introduced:
         titles = "、".join(_title(r) for r in introduced)
         console.print(f"不能发布 cannot publish：会新增 adds {titles}")
@@ -200,14 +206,14 @@ def _print_coverage(coverage: dict[str, Any]) -> None:
         console.print("未新增空白区、重叠或越界 adds no gaps, overlaps or overreach")
 
 
-def _print_findings(findings: dict[str, Any]) -> None:
+def _print_findings(findings: FindingsDelta) -> None:
     """What every rule of the check would report after publishing, against now."""
-    rules = sorted(set(findings["before"]) | set(findings["after"]))
+    rules = sorted(set(findings.before) | set(findings.after))
     rows = [
         [
             f"{_title(rule)} ({rule})",
-            str(findings["before"].get(rule, 0)),
-            str(findings["after"].get(rule, 0)),
+            str(findings.before.get(rule, 0)),
+            str(findings.after.get(rule, 0)),
         ]
         for rule in rules
     ]
@@ -218,28 +224,28 @@ def _print_findings(findings: dict[str, Any]) -> None:
             title="全部检查规则 every rule of geogrid check",
         )
     )
-    added = findings["added"]
+    added = findings.added
     if added:
         console.print(
             table(
                 ["级别 severity", "规则 rule", "对象 codes", "度量 measure"],
                 [
                     [
-                        f["severity"],
-                        f"{_title(f['rule'])} ({f['rule']})",
-                        " ".join(f["codes"]),
-                        measure_text(f["measure"]),
+                        f.severity,
+                        f"{_title(f.rule)} ({f.rule})",
+                        " ".join(f.codes),
+                        measure_text(f.measure),
                     ]
                     for f in added
                 ],
                 title=f"发布后新增 the plan adds ({len(added)})",
             )
         )
-    removed = findings["removed"]
+    removed = findings.removed
     console.print(
         f"发布后消除 the plan clears：{len(removed)}"
         + (
-            "（" + "、".join(sorted({_title(f["rule"]) for f in removed})) + "）"
+            "（" + "、".join(sorted({_title(f.rule) for f in removed})) + "）"
             if removed
             else ""
         )

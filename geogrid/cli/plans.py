@@ -5,7 +5,6 @@ changes the published grids until ``geogrid plan publish``; ``diff`` and
 ``check`` say beforehand what a publish would move and whom it would affect.
 """
 
-import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ from geogrid.errors import GeogridError, InvalidInput
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from geogrid.domain.answers import PlanImpact
     from geogrid.services.planning import PlanState
 
 plan_app = typer.Typer(help="网格调整规划 (grid plans)", no_args_is_help=True)
@@ -111,8 +111,8 @@ def plan_list_cmd(
     except GeogridError as exc:
         _fail(exc)
     rows = [
-        [*(str(p[k]) for k in ("id", "name", "scope", "status", "created_by")),
-         p["created_at"][:19]]
+        [str(p.id), p.name, p.scope, p.status, p.created_by,
+         f"{p.created_at:%Y-%m-%d %H:%M:%S}"]
         for p in plans
     ]  # fmt: skip
     headers = ["编号 id", "名称 name", "范围 scope", "状态 status", "创建人 by",
@@ -131,10 +131,10 @@ def plan_show_cmd(plan_id: PlanArg, fmt: FormatOpt = OutputFormat.text) -> None:
     except GeogridError as exc:
         _fail(exc)
     if fmt is OutputFormat.json:
-        typer.echo(json.dumps(state.summary(), ensure_ascii=False))
+        typer.echo(state.summary().model_dump_json())
         return
     rows = [
-        [str(s["seq"]), s["op"], s["author"], s["at"][:19], _describe(s["params"])]
+        [str(s.seq), s.op, s.author, f"{s.at:%Y-%m-%d %H:%M:%S}", _describe(s.params)]
         for s in state.steps
     ]
     headers = ["步 step", "操作 op", "操作人 author", "时间 at (UTC)", "内容 params"]
@@ -161,7 +161,7 @@ def _print_counts(counts: dict[str, int]) -> None:
     console.print("网格 grids：" + "，".join(f"{k} {v}" for k, v in counts.items()))
 
 
-def _impact(engine: "Engine", plan_id: int) -> dict[str, Any]:
+def _impact(engine: "Engine", plan_id: int) -> "PlanImpact":
     from geogrid.services import planning
 
     return planning.diff(engine, plan_id, **_check_options())
@@ -192,7 +192,7 @@ def plan_diff_cmd(
     except GeogridError as exc:
         _fail(exc)
     if fmt is OutputFormat.json:
-        typer.echo(json.dumps(impact, ensure_ascii=False, default=str))
+        typer.echo(impact.model_dump_json())
     else:
         print_diff(impact, state.grids)
     for path in (map_file, notice_file):
@@ -201,7 +201,7 @@ def plan_diff_cmd(
 
 
 def _write_map(
-    engine: "Engine", plan_id: int, impact: dict[str, Any], path: Path
+    engine: "Engine", plan_id: int, impact: "PlanImpact", path: Path
 ) -> None:
     from geogrid.maps.base import write_site
     from geogrid.maps.plan import plan_diff_map
@@ -215,7 +215,7 @@ def _write_map(
     write_site({path.stem: page}, path.parent)
 
 
-def _write_notice(engine: "Engine", impact: dict[str, Any], path: Path) -> None:
+def _write_notice(engine: "Engine", impact: "PlanImpact", path: Path) -> None:
     from geogrid.services.notices import change_notice
 
     # The CSV starts with a BOM already (Excel on Chinese Windows reads UTF-8).
@@ -232,12 +232,11 @@ def plan_check_cmd(plan_id: PlanArg, fmt: FormatOpt = OutputFormat.text) -> None
     except GeogridError as exc:
         _fail(exc)
     if fmt is OutputFormat.json:
-        keys = ("plan", "coverage", "band", "households", "findings")
-        body = {k: impact[k] for k in keys}
-        typer.echo(json.dumps(body, ensure_ascii=False, default=str))
+        keys = {"plan", "coverage", "band", "households", "findings"}
+        typer.echo(impact.model_dump_json(include=keys))
     else:
         print_check(impact)
-    if impact["coverage"]["introduced"] or impact["findings"]["adds_errors"]:
+    if impact.coverage.introduced or impact.findings.adds_errors:
         raise typer.Exit(ExitCode.FINDINGS)
 
 
@@ -254,10 +253,10 @@ def plan_publish_cmd(plan_id: PlanArg, author: AuthorOpt = None) -> None:
     except GeogridError as exc:
         _fail(exc)
     console.print(
-        f"已发布 published: 规划 plan #{done['id']}，生效 valid from {done['valid_from'][:19]} (UTC)，"
-        f"{done['moves']} 栋楼栋改变网格 buildings moved"
+        f"已发布 published: 规划 plan #{done.id}，生效 valid from {done.valid_from:%Y-%m-%d %H:%M:%S} (UTC)，"
+        f"{done.moves} 栋楼栋改变网格 buildings moved"
     )
-    _print_counts(done["counts"])
+    _print_counts(done.counts)
 
 
 @plan_app.command("discard")
@@ -318,8 +317,8 @@ def plan_rollback_cmd(
             )
     except GeogridError as exc:
         _fail(exc)
-    console.print(f"已回滚 rolled back: {scope} → {done['to'][:19]}")
-    _print_counts(done["counts"])
+    console.print(f"已回滚 rolled back: {scope} → {done.to:%Y-%m-%d %H:%M:%S}")
+    _print_counts(done.counts)
 
 
 @plan_app.command("propose")

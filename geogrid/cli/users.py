@@ -58,10 +58,11 @@ def users_list_cmd() -> None:
     )
     for row in rows:
         table.add_row(
-            *(
-                str(row[k])
-                for k in ("username", "role", "street", "is_active", "created_at")
-            )
+            row.username,
+            row.role,
+            row.street,
+            str(row.is_active),
+            row.created_at.isoformat(),
         )
     console.print(table)
 

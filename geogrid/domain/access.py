@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from geogrid.domain.answers import ContactCard
 from geogrid.domain.roles import RoleType, mask_phone
 
 
@@ -110,7 +111,7 @@ def contact_card(
     *,
     phone_display: str,
     caller: Role,
-) -> dict[str, Any]:
+) -> ContactCard:
     """One role-holder as the caller may see them (联系卡).
 
     Args:
@@ -122,33 +123,48 @@ def contact_card(
         caller: who is asking.
 
     Returns:
-        A dict with ``role``, ``title`` and the visible contact fields.
+        The card: ``role``, ``title`` and the visible contact fields (others null).
 
     Examples:
         >>> from geogrid.domain.roles import load_preset
         >>> worker = load_preset("三长三员一民警").role("grid_worker")
         >>> p = {"name": "张伟", "phone": "13800000001", "visibility": {"phone": "private"}}
-        >>> contact_card(p, worker, phone_display="masked", caller=Role.PUBLIC)["phone"]
+        >>> contact_card(p, worker, phone_display="masked", caller=Role.PUBLIC).phone
         '138****0001'
-        >>> contact_card(p, worker, phone_display="masked", caller=Role.STAFF)["phone"]
+        >>> contact_card(p, worker, phone_display="masked", caller=Role.STAFF).phone
         '13800000001'
     """
-    card: dict[str, Any] = {"role": role_type.key, "title": role_type.title}
-    fields = {
-        "name": person.get("name", ""),
-        "phone": person.get("phone", ""),
-        "organisation": person.get("organisation", ""),
-        "is_party_member": person.get("is_party_member"),
-        "employment": person.get("employment", ""),
+    fields: dict[str, Any] = {
+        "name": _text(person.get("name")),
+        "phone": _text(person.get("phone")),
+        "organisation": _text(person.get("organisation")),
+        "is_party_member": _flag(person.get("is_party_member")),
+        "employment": _text(person.get("employment")),
         "duties": role_type.duties,
     }
+    card = ContactCard(role=role_type.key, title=role_type.title)
     if not caller.is_public:
-        return card | fields
+        return card.model_copy(update=fields)
     visibility = person.get("visibility") or {}
+    shown: dict[str, Any] = {}
     for field in role_type.public_fields:
         value = fields[field]
         if field == "duties" or visibility.get(field) == "public":
-            card[field] = value
+            shown[field] = value
         elif field == "phone" and value and phone_display != "hidden":
-            card[field] = value if phone_display == "full" else mask_phone(str(value))
-    return card
+            shown[field] = value if phone_display == "full" else mask_phone(str(value))
+    return card.model_copy(update=shown)
+
+
+def _text(value: object) -> str | None:
+    """A stored text as shown: None for a missing value (None or pandas' NaN)."""
+    if value is None or value != value:  # NaN is the one value unequal to itself
+        return None
+    return str(value)
+
+
+def _flag(value: object) -> bool | None:
+    """A stored yes/no (numpy's or Python's) as a bool, None when unknown."""
+    if value is None or value != value:
+        return None
+    return bool(value)

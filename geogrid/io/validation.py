@@ -15,10 +15,10 @@ import numpy as np
 import geopandas as gpd
 import shapely
 from pyproj import Geod
+from shapely.geometry.base import BaseGeometry
 
+from geogrid.domain.layers import GeometryKind
 from geogrid.io.report import RecordError
-
-GeometryKind = Literal["polygon", "line", "point"]
 
 UNCLOSED_REASON = "环未闭合 (unclosed ring)"
 MALFORMED_REASON = "几何无法解析：坐标不是数字或点数不足 (unparseable geometry: coordinates not numbers or too few points)"
@@ -40,7 +40,7 @@ _EXPECTED_EN: dict[GeometryKind, str] = {
     "line": "LineString/MultiLineString",
     "point": "Point",
 }
-_TYPE_ZH = {
+_TYPE_ZH: dict[int, str] = {
     _T.POINT: "点",
     _T.MULTIPOINT: "点",
     _T.LINESTRING: "线",
@@ -203,7 +203,7 @@ def validate_geometries(
     out = _normalise(values, type_id, kind)
     problems: list[RecordError] = []
     for i in np.flatnonzero(suspect):
-        record = str(record_ids[i])
+        record = str(record_ids[int(i)])
         fixed, problem = _check_one(
             values[i],
             record,
@@ -220,7 +220,7 @@ def validate_geometries(
 
 
 def _check_one(
-    geom: shapely.Geometry | None,
+    geom: BaseGeometry | None,
     record: str,
     row: int,
     kind: GeometryKind,
@@ -228,7 +228,7 @@ def _check_one(
     repair: bool,
     unclosed: bool,
     malformed: bool,
-) -> tuple[shapely.Geometry | None, RecordError | None]:
+) -> tuple[BaseGeometry | None, RecordError | None]:
     """Judge one suspect record: what to store, and the problem if any."""
     if malformed or (unclosed and geom is None):
         reason = MALFORMED_REASON if malformed else UNCLOSED_REASON
@@ -243,9 +243,9 @@ def _check_one(
     if type_id not in (single, multi) or (
         type_id == multi and kind == "point" and shapely.get_num_geometries(geom) != 1
     ):
-        params = {
+        params: dict[str, object] = {
             "expected": _EXPECTED[kind],
-            "actual": f"{_TYPE_ZH.get(type_id, '?')} ({geom.geom_type})",
+            "actual": f"{_TYPE_ZH.get(int(type_id), '?')} ({geom.geom_type})",
             "expected_en": _EXPECTED_EN[kind],
             "actual_en": geom.geom_type,
         }
@@ -290,13 +290,13 @@ def _normalise(
     return out
 
 
-def _as_stored(geom: shapely.Geometry, kind: GeometryKind) -> shapely.Geometry:
+def _as_stored(geom: BaseGeometry, kind: GeometryKind) -> BaseGeometry:
     """One valid geometry of the layer's family as its storage type."""
     values = np.array([geom], dtype=object)
     return _normalise(values, shapely.get_type_id(values), kind)[0]
 
 
-def _repair(geom: shapely.Geometry, kind: GeometryKind) -> shapely.Geometry | None:
+def _repair(geom: BaseGeometry, kind: GeometryKind) -> BaseGeometry | None:
     """Make ``geom`` valid and keep only its parts of the layer's family."""
     if kind == "polygon" and _STRUCTURE:
         made = shapely.make_valid(geom, method="structure", keep_collapsed=False)
@@ -317,7 +317,7 @@ def _repair(geom: shapely.Geometry, kind: GeometryKind) -> shapely.Geometry | No
     return fixed if fixed is not None and shapely.is_valid(fixed) else None
 
 
-def _geodesic_area(geom: shapely.Geometry) -> float:
+def _geodesic_area(geom: BaseGeometry) -> float:
     """Area on the WGS84 ellipsoid in m², whatever the rings' orientation."""
     total = 0.0
     for part in shapely.get_parts(geom):

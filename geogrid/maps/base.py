@@ -9,13 +9,15 @@ drawn only when a tile source is chosen (setting ``GEOGRID_MAP_TILES``).
 
 import html
 import shutil
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import folium
+from branca.element import Figure
 
-import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.maps.tiles import OFFLINE, BaseMap
 
@@ -38,9 +40,15 @@ class OfflineMap(folium.Map):
         kwargs.setdefault("control_scale", True)
         super().__init__(**kwargs)
 
+    def figure(self) -> Figure:
+        """The HTML page the map sits in (folium types ``get_root`` as any element)."""
+        root = self.get_root()
+        assert isinstance(root, Figure)  # a Map adds itself to a Figure when built
+        return root
+
 
 def community_page(
-    outline: shapely.Geometry, *, title: str, tiles: BaseMap = OFFLINE
+    outline: BaseGeometry, *, title: str, tiles: BaseMap = OFFLINE
 ) -> OfflineMap:
     """A map framed on a community's outline, with the shared page style and ``tiles``."""
     minx, miny, maxx, maxy = (round(v, 6) for v in tiles.shift(outline).bounds)
@@ -48,7 +56,7 @@ def community_page(
         location=[round((miny + maxy) / 2, 6), round((minx + maxx) / 2, 6)],
         zoom_start=15,
     )
-    page.get_root().header.add_child(
+    page.figure().header.add_child(
         folium.Element(f"<title>{html.escape(title)}</title>{STYLE}")
     )
     if tiles.source is not None:
@@ -66,7 +74,7 @@ def community_page(
     return page
 
 
-def write_site(pages: dict[str, folium.Map], out_dir: Path) -> list[Path]:
+def write_site(pages: Mapping[str, folium.Map], out_dir: Path) -> list[Path]:
     """Write pages (name → map) and the Leaflet assets they need into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     source = resources.files("geogrid.maps") / "static"

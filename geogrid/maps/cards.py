@@ -17,6 +17,7 @@ import segno
 
 import shapely
 from shapely import affinity
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.errors import NotFound
 from geogrid.maps.public import CARD_FIELDS, safe_text
@@ -114,7 +115,7 @@ def contact_card_page(
         if supervision_phone
         else ""
     )
-    masked = any("*" in str(card.get("phone", "")) for card in grid.cards)
+    masked = any("*" in (card.phone or "") for card in grid.cards)
     note = (
         "<small>号码未经本人同意公开的，按规定隐去部分号码。</small>" if masked else ""
     )
@@ -225,7 +226,7 @@ def grid_svg(grid: PublishedArea, community: PublishedArea) -> str:
     )
 
 
-def _path(geometry: shapely.Geometry | None) -> str:
+def _path(geometry: BaseGeometry | None) -> str:
     """SVG path data for the polygons in ``geometry`` (holes included)."""
     if geometry is None or geometry.is_empty:
         return ""
@@ -246,7 +247,7 @@ def _contacts(grid: PublishedArea) -> str:
     """The table of posted roles: title, name, phone, then the duties below."""
     rows = []
     for card in grid.cards:
-        shown = {k: card[k] for k in CARD_FIELDS if card.get(k)}
+        shown = {k: getattr(card, k) for k in CARD_FIELDS if getattr(card, k)}
         duties = (
             f"<tr><td class=duties colspan=3>职责：{safe_text(shown['duties'])}</td></tr>"
             if "duties" in shown

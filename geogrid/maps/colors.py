@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 PALETTE = (
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
@@ -14,7 +15,7 @@ PALETTE = (
 
 
 def distinct_colors(
-    geoms: Sequence[shapely.Geometry], *, buffer: float = 1e-6
+    geoms: Sequence[BaseGeometry], *, buffer: float = 1e-6
 ) -> list[str]:
     """A colour per area: all different while the palette lasts, else touching ones differ.
 

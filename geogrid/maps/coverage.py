@@ -18,13 +18,14 @@ for staff and planners, never published.
 import re
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeGuard
 
 import folium
 
 import geopandas as gpd
 import shapely
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.domain.findings import RULES
 from geogrid.maps.base import OfflineMap, community_page
@@ -99,7 +100,7 @@ def coverage_map(
     )
     if tiles.source is not None and tiles.source.datum != "wgs84":
         result, area = _shifted(result, area, tiles.shift)
-    root = page.get_root()
+    root = page.figure()
     root.header.add_child(folium.Element(CSS))
     root.html.add_child(folium.Element(HATCH))
     base = folium.FeatureGroup(name="网格 grids").add_to(page)
@@ -123,7 +124,8 @@ def coverage_map(
             continue
         layer = folium.FeatureGroup(
             name=f"{safe_text(RULES[rule].title)} ({len(rows)})"
-        ).add_to(page)
+        )
+        layer.add_to(page)
         if rule == "role_vacant":
             undrawn += _draw_vacant(rows, area, layer)
             continue
@@ -153,7 +155,7 @@ def _shifted(
     centres = []
     for c in area.centres:
         point = shift(shapely.Point(c["lon"], c["lat"]))
-        centres.append(c | {"lon": point.x, "lat": point.y})
+        centres.append(c | {"lon": shapely.get_x(point), "lat": shapely.get_y(point)})
     return replace(result, findings=findings), replace(
         area,
         community=moved([area.community])[0],
@@ -252,7 +254,7 @@ def _also_here(row: Any, same_place: dict[bytes, list[Any]]) -> str:
     return "<hr><p>同一位置 also here:</p>" + "".join(finding_html(r) for r in others)
 
 
-def _place(geometry: shapely.Geometry) -> bytes:
+def _place(geometry: BaseGeometry) -> bytes:
     return shapely.to_wkb(shapely.set_precision(geometry, 1e-7), hex=False)
 
 
@@ -275,7 +277,7 @@ def _draw_service(row: Any, area: PublicMapData, layer: folium.FeatureGroup) -> 
     ).add_to(layer)
 
 
-def _service_hole(row: Any, area: PublicMapData) -> shapely.Geometry | None:
+def _service_hole(row: Any, area: PublicMapData) -> BaseGeometry | None:
     """The community's land beyond the radius of its own centres of the kind, where a missed home lies.
 
     Only centres inside the community are known to the map, so a piece a
@@ -305,7 +307,7 @@ def _service_hole(row: Any, area: PublicMapData) -> shapely.Geometry | None:
 
 
 def _shape(
-    geometry: shapely.Geometry,
+    geometry: BaseGeometry,
     classes: str,
     color: str,
     *,
@@ -396,8 +398,8 @@ def _color(rows: list[Any]) -> str:
     ]
 
 
-def _drawn(geometry: Any) -> bool:
-    return isinstance(geometry, shapely.Geometry) and not geometry.is_empty
+def _drawn(geometry: object) -> TypeGuard[BaseGeometry]:
+    return isinstance(geometry, BaseGeometry) and not geometry.is_empty
 
 
 def _shown(value: Any) -> Any:

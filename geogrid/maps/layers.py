@@ -18,6 +18,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.services.publishing import PublicMapData, PublishedArea
 
@@ -44,7 +45,7 @@ LAYER_NAMES = {
     "radii": "服务半径 service radius",
 }
 
-Shift = Callable[[shapely.Geometry], shapely.Geometry]
+Shift = Callable[[BaseGeometry], BaseGeometry]
 
 
 class CommunityLayers(MacroElement):
@@ -77,9 +78,11 @@ def add_community_layers(
 ) -> None:
     """Add the community's layers (and their layer groups) to ``page``."""
     groups = {
-        key: folium.FeatureGroup(name=label, show=key not in hidden).add_to(page)
+        key: folium.FeatureGroup(name=label, show=key not in hidden)
         for key, label in LAYER_NAMES.items()
     }
+    for group in groups.values():
+        group.add_to(page)
     payload = map_payload(
         data, fields=fields, grid_colors=grid_colors, grid_notes=grid_notes, shift=shift
     )
@@ -103,11 +106,11 @@ def map_payload(
 
     def cards(area: PublishedArea) -> list[list[str]]:
         for card in area.cards:
-            if show_duties and card.get("duties"):
-                duties[str(card["title"])] = str(card["duties"])
-        return [[str(card.get(k) or "") for k in keys] for card in area.cards]
+            if show_duties and card.duties:
+                duties[card.title] = card.duties
+        return [[str(getattr(card, k) or "") for k in keys] for card in area.cards]
 
-    def feature(geom: shapely.Geometry, **props: Any) -> dict[str, Any]:
+    def feature(geom: BaseGeometry, **props: Any) -> dict[str, Any]:
         return {
             "type": "Feature",
             "properties": props,
@@ -196,7 +199,7 @@ def script_json(value: Any) -> str:
     return text
 
 
-def _simplified(geoms: list[shapely.Geometry]) -> list[shapely.Geometry]:
+def _simplified(geoms: list[BaseGeometry]) -> list[BaseGeometry]:
     """Outlines simplified together, so that neighbours keep one shared edge.
 
     ``coverage_simplify`` assumes a clean coverage; where the grids overlap (a
@@ -211,6 +214,6 @@ def _simplified(geoms: list[shapely.Geometry]) -> list[shapely.Geometry]:
     return list(simple)
 
 
-def _geojson(geom: shapely.Geometry) -> dict[str, Any]:
+def _geojson(geom: BaseGeometry) -> dict[str, Any]:
     rounded = shapely.transform(geom, lambda c: np.round(c, PRECISION))
     return json.loads(shapely.to_geojson(rounded))

@@ -22,7 +22,9 @@ import folium
 import geopandas as gpd
 import shapely
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
+from geogrid.domain.answers import BuildingMove, HolderRef, PlanImpact
 from geogrid.maps.base import OfflineMap, community_page
 from geogrid.maps.public import safe_text
 from geogrid.maps.tiles import OFFLINE, BaseMap
@@ -55,11 +57,11 @@ path.geogrid-removed{{fill:url(#geogrid-removed-hatch);fill-opacity:1}}
 .geogrid-card .moves{{margin:4px 0;font-size:12px}} .geogrid-card .outside{{color:{REMOVED_COLOR};font-weight:bold}}
 </style>"""
 
-Shift = Callable[[shapely.Geometry], shapely.Geometry]
+Shift = Callable[[BaseGeometry], BaseGeometry]
 
 
 def plan_diff_map(
-    impact: dict[str, Any],
+    impact: PlanImpact,
     old: gpd.GeoDataFrame,
     new: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame,
@@ -80,7 +82,7 @@ def plan_diff_map(
     if outline.is_empty and not buildings.empty:
         outline = shapely.union_all(buildings.geometry.to_numpy())
     page = community_page(outline, title=TITLE, tiles=tiles)
-    root = page.get_root()
+    root = page.figure()
     root.header.add_child(folium.Element(CSS))
     root.html.add_child(folium.Element(HATCH))
     view = _View(impact, old, new, buildings)
@@ -137,29 +139,27 @@ class _View:
 
     def __init__(
         self,
-        impact: dict[str, Any],
+        impact: PlanImpact,
         old: gpd.GeoDataFrame,
         new: gpd.GeoDataFrame,
         buildings: gpd.GeoDataFrame,
     ) -> None:
-        self.impact = impact
-        grids = impact.get("grids", {})
-        self.added = set(grids.get("added", []))
-        self.removed = set(grids.get("removed", []))
-        self.changed = set(grids.get("changed", []))
+        self.plan = impact.plan
+        self.added = set(impact.grids.added)
+        self.removed = set(impact.grids.removed)
+        self.changed = set(impact.grids.changed)
         self.old_names = dict(zip(old["code"], old["name"], strict=True))
         self.new_names = dict(zip(new["code"], new["name"], strict=True))
         self.new = new
-        self.moves = list(impact.get("moves", []))
-        self.before = impact.get("households", {}).get("before", {})
-        self.after = impact.get("households", {}).get("after", {})
-        self.band = impact.get("band")
-        people = impact.get("people", {})
-        self.missing = people.get("new_grids_missing", [])
-        self.left = people.get("left_without_grid", [])
-        self.holders: dict[str, list[dict[str, Any]]] = {}
-        for holder in people.get("building_changed_grid", []):
-            self.holders.setdefault(holder["target_code"], []).append(holder)
+        self.moves = impact.moves
+        self.before = impact.households.before
+        self.after = impact.households.after
+        self.band = impact.band
+        self.missing = impact.people.new_grids_missing
+        self.left = impact.people.left_without_grid
+        self.holders: dict[str, list[HolderRef]] = {}
+        for holder in impact.people.building_changed_grid:
+            self.holders.setdefault(holder.target_code, []).append(holder)
         estates = (
             buildings["estate"] if "estate" in buildings else [""] * len(buildings)
         )
@@ -188,26 +188,27 @@ class _View:
         label = {"added": "新增 added", "changed": "调整 changed"}.get(
             status, "未变 unchanged"
         )
-        rows = [("户数 households", self._households(code))]
-        if self.band:
-            rows.append(("户数区间 band", self._band(code)))
+        rows = [
+            ("户数 households", self._households(code)),
+            ("户数区间 band", self._band(code)),
+        ]
         renamed = code in self.old_names and self.old_names[code] != self.new_names.get(
             code
         )
         if renamed:
             rows.append(("原名 was", safe_text(self.old_names[code])))
         table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-        incoming = [m for m in self.moves if m["to"] == code]
-        outgoing = [m for m in self.moves if m["from"] == code]
+        incoming = [m for m in self.moves if m.to_grid == code]
+        outgoing = [m for m in self.moves if m.from_grid == code]
         return (
             f"<div class=geogrid-card><h4>{self.new_name(code)}</h4>"
             f"<p class=code>{safe_text(code)} · {label}</p><table>{table}</table>"
-            f"{self._moves('转入 moving in', incoming, 'from')}"
-            f"{self._moves('转出 moving out', outgoing, 'to')}"
+            f"{self._moves('转入 moving in', incoming, incoming=True)}"
+            f"{self._moves('转出 moving out', outgoing, incoming=False)}"
             f"{self._roles(code, incoming + outgoing)}</div>"
         )
 
-    def removed_popup(self, code: str, geometry: shapely.Geometry) -> str:
+    def removed_popup(self, code: str, geometry: BaseGeometry) -> str:
         """A removed grid: its households, where its land and buildings go, who is left."""
         now_in = [
             self.new_name(c)
@@ -215,16 +216,15 @@ class _View:
             if shapely.area(shapely.intersection(g, geometry)) > 0
         ]
         before = self.before.get(code, 0)
-        left = [p for p in self.left if p["target_code"] == code]
-        people = "、".join(
-            f"{safe_text(p['title'])} {safe_text(p['name'])}" for p in left
-        )
+        left = [p for p in self.left if p.target_code == code]
+        people = "、".join(f"{safe_text(p.title)} {safe_text(p.name)}" for p in left)
+        outgoing = [m for m in self.moves if m.from_grid == code]
         return (
             f"<div class=geogrid-card><h4>{self.old_name(code)}</h4>"
             f"<p class=code>{safe_text(code)} · 撤销 removed</p><table>"
             f"<tr><th>户数 households</th><td>{before} → 0</td></tr>"
             f"<tr><th>现属 now in</th><td>{'、'.join(now_in) or '—'}</td></tr></table>"
-            f"{self._moves('转出 moving out', [m for m in self.moves if m['from'] == code], 'to')}"
+            f"{self._moves('转出 moving out', outgoing, incoming=False)}"
             + (
                 f"<p class=moves><b>失去网格的人员 left without a grid</b>：{people}</p>"
                 if people
@@ -233,20 +233,20 @@ class _View:
             + "</div>"
         )
 
-    def building_popup(self, move: dict[str, Any]) -> str:
+    def building_popup(self, move: BuildingMove) -> str:
         """A moving building: name, old grid → new grid, households, addresses."""
         holders = "、".join(
-            f"{safe_text(h['title'])} {safe_text(h['name'])}"
-            for h in self.holders.get(move["building"], [])
+            f"{safe_text(h.title)} {safe_text(h.name)}"
+            for h in self.holders.get(move.building, [])
         )
-        estate = self.estate.get(move["building"])
+        estate = self.estate.get(move.building)
         rows = [
             (
                 "调整 move",
-                f"{self.old_name(move['from'])} → {self.new_name(move['to'])}",
+                f"{self.old_name(move.from_grid)} → {self.new_name(move.to_grid)}",
             ),
-            ("户数 households", str(int(move["households"]))),
-            ("地址 addresses", str(int(move["addresses"]))),
+            ("户数 households", str(move.households)),
+            ("地址 addresses", str(move.addresses)),
         ]
         if isinstance(estate, str) and estate.strip():
             rows.insert(0, ("小区 estate", safe_text(estate)))
@@ -254,8 +254,8 @@ class _View:
             rows.append(("楼栋人员 building roles", holders))
         table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
         return (
-            f"<div class=geogrid-card><h4>{safe_text(move.get('name') or move['building'])}</h4>"
-            f"<p class=code>{safe_text(move['building'])}</p><table>{table}</table></div>"
+            f"<div class=geogrid-card><h4>{safe_text(move.name or move.building)}</h4>"
+            f"<p class=code>{safe_text(move.building)}</p><table>{table}</table></div>"
         )
 
     def legend(self) -> str:
@@ -268,25 +268,17 @@ class _View:
             (f"style='background:{MOVED_COLOR}'", "调整归属的楼栋 moving building"),
         ]  # fmt: skip
         rows = "".join(f"<li><span {a}></span>{label}</li>" for a, label in items)
-        households = sum(int(m["households"]) for m in self.moves)
-        plan = self.impact.get("plan") or {}
-        heading = (
-            f"方案 plan {safe_text(plan['id'])} · {safe_text(plan.get('scope', ''))}"
-            if "id" in plan
-            else "方案 plan"
-        )
+        households = sum(m.households for m in self.moves)
+        heading = f"方案 plan {self.plan.id} · {safe_text(self.plan.scope)}"
         stale = (
             "<br><b class=outside>方案已过期，请先更新 stale: rebase first</b>"
-            if plan.get("stale")
+            if self.plan.stale
             else ""
         )
-        outside = ""
-        if self.band:
-            n = len(self.band.get("outside_after", []))
-            outside = (
-                f"<br>户数区间 band {self.band['min']}–{self.band['max']}："
-                f"{n} 个网格超出 outside"
-            )
+        outside = (
+            f"<br>户数区间 band {self.band.min}–{self.band.max}："
+            f"{len(self.band.outside_after)} 个网格超出 outside"
+        )
         return (
             f"<div class=geogrid-legend><b>{TITLE}</b><br><small>{heading}</small>"
             f"<ul>{rows}</ul><small>{len(self.moves)} 栋楼、{households} 户调整网格 "
@@ -299,29 +291,27 @@ class _View:
         return f"{before} → {self.after.get(code, 0)}"
 
     def _band(self, code: str) -> str:
-        assert self.band is not None
-        low, high = self.band["min"], self.band["max"]
+        low, high = self.band.min, self.band.max
         after = self.after.get(code, 0)
-        if code not in self.band.get("outside_after", []):
+        if code not in self.band.outside_after:
             return f"{low}–{high}：符合 within"
         side = "偏少 below" if after < low else "偏多 above"
         return f"<span class=outside>{low}–{high}：{side}</span>"
 
-    def _moves(self, heading: str, moves: list[dict[str, Any]], other: str) -> str:
+    def _moves(self, heading: str, moves: list[BuildingMove], *, incoming: bool) -> str:
         """Moves in or out, grouped by the grid on the other side (自/至 that grid)."""
         if not moves:
             return ""
-        name = self.old_name if other == "from" else self.new_name
-        arrow = "←" if other == "from" else "→"
-        households = sum(int(m["households"]) for m in moves)
-        by_grid: dict[str, list[dict[str, Any]]] = {}
+        name = self.old_name if incoming else self.new_name
+        arrow = "←" if incoming else "→"
+        households = sum(m.households for m in moves)
+        by_grid: dict[str, list[BuildingMove]] = {}
         for move in moves:
-            by_grid.setdefault(move[other] or "", []).append(move)
+            other = move.from_grid if incoming else move.to_grid
+            by_grid.setdefault(other or "", []).append(move)
         lines = []
         for grid, group in by_grid.items():
-            listed = "、".join(
-                safe_text(m.get("name") or m["building"]) for m in group[:LISTED]
-            )
+            listed = "、".join(safe_text(m.name or m.building) for m in group[:LISTED])
             more = f" … 等{len(group)}栋" if len(group) > LISTED else ""
             lines.append(f"{arrow} {name(grid)}（{len(group)} 栋）：{listed}{more}")
         return (
@@ -329,16 +319,16 @@ class _View:
             f"<br>{'<br>'.join(lines)}</p>"
         )
 
-    def _roles(self, code: str, moves: list[dict[str, Any]]) -> str:
+    def _roles(self, code: str, moves: list[BuildingMove]) -> str:
         parts = []
-        vacant = [safe_text(m["title"]) for m in self.missing if m["grid"] == code]
+        vacant = [safe_text(m.title) for m in self.missing if m.grid == code]
         if vacant:
             parts.append(f"待配 to appoint：{'、'.join(vacant)}")
         moving = [
-            f"{safe_text(h['title'])} {safe_text(h['name'])}"
-            f"（{safe_text(m.get('name') or m['building'])}）"
+            f"{safe_text(h.title)} {safe_text(h.name)}"
+            f"（{safe_text(m.name or m.building)}）"
             for m in moves
-            for h in self.holders.get(m["building"], [])
+            for h in self.holders.get(m.building, [])
         ]
         if moving:
             more = f" … 共{len(moving)}人" if len(moving) > LISTED else ""
@@ -346,12 +336,12 @@ class _View:
                 f"随楼栋调整 moving with buildings：{'、'.join(moving[:LISTED])}{more}"
             )
         if code in self.old_names:
-            left = [p for p in self.left if p["target_code"] == code]
+            left = [p for p in self.left if p.target_code == code]
             if left:
                 parts.append(
                     "失去网格 left without a grid："
                     + "、".join(
-                        f"{safe_text(p['title'])} {safe_text(p['name'])}" for p in left
+                        f"{safe_text(p.title)} {safe_text(p.name)}" for p in left
                     )
                 )
         if not parts:
@@ -363,7 +353,7 @@ def _draw_buildings(
     page: folium.Map, view: _View, buildings: gpd.GeoDataFrame, shift: Shift
 ) -> None:
     """The other buildings faint for context, the moving ones highlighted on top."""
-    moving = {m["building"] for m in view.moves}
+    moving = {m.building for m in view.moves}
     rest = buildings[~buildings["code"].isin(list(moving))]
     context = folium.FeatureGroup(name="楼栋 buildings").add_to(page)
     if not rest.empty:
@@ -380,22 +370,22 @@ def _draw_buildings(
     layer = folium.FeatureGroup(name="调整楼栋 moving buildings").add_to(page)
     shapes = dict(zip(buildings["code"], buildings.geometry, strict=True))
     for move in view.moves:
-        geometry = shapes.get(move["building"])
+        geometry = shapes.get(move.building)
         if geometry is None or geometry.is_empty:
             continue
         _shape(
             shift(geometry),
-            f"geogrid-moved {_key('b', move['building'])}",
+            f"geogrid-moved {_key('b', move.building)}",
             {"color": MOVED_COLOR, "weight": 2, "fillOpacity": 0.7},
             popup=view.building_popup(move),
-            tooltip=f"{safe_text(move.get('name') or move['building'])}："
-            f"{view.old_name(move['from'])} → {view.new_name(move['to'])}",
+            tooltip=f"{safe_text(move.name or move.building)}："
+            f"{view.old_name(move.from_grid)} → {view.new_name(move.to_grid)}",
             marker=True,
         ).add_to(layer)
 
 
 def _shape(
-    geometry: shapely.Geometry,
+    geometry: BaseGeometry,
     classes: str,
     style: dict[str, Any],
     *,
@@ -424,7 +414,7 @@ def _shape(
     return shape
 
 
-def _collection(geoms: Iterable[shapely.Geometry]) -> dict[str, Any]:
+def _collection(geoms: Iterable[BaseGeometry]) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "features": [

@@ -41,7 +41,7 @@ def public_map(data: PublicMapData, *, tiles: BaseMap = OFFLINE) -> OfflineMap:
     # Folded into one button: open, it covered a third of a phone's screen
     # and the search box beside it.
     folium.LayerControl(collapsed=True).add_to(page)
-    page.get_root().html.add_child(folium.Element(_legend(data, colors)))
+    page.figure().html.add_child(folium.Element(_legend(data, colors)))
     return page
 
 

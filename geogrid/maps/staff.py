@@ -61,7 +61,7 @@ def staff_map(
             strict=True,
         )
     )
-    page.get_root().html.add_child(
+    page.figure().html.add_child(
         folium.Element(
             f"<div class=geogrid-legend><b>网格户数 households {band[0]}–{band[1]}</b><ul>{legend}</ul></div>"
         )

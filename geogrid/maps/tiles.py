@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.errors import InvalidInput
 from geogrid.spatial.crs import wgs84_to_gcj02
@@ -80,7 +81,7 @@ class BaseMap:
         return [u.replace("{key}", self.key) for u in urls]
 
     @property
-    def shift(self) -> Callable[[shapely.Geometry], shapely.Geometry]:
+    def shift(self) -> Callable[[BaseGeometry], BaseGeometry]:
         """Geometry (WGS84) → display coordinates on these tiles."""
         if self.source is None or self.source.datum == "wgs84":
             return lambda geom: geom
@@ -114,7 +115,7 @@ def base_map(name: str, *, key: str = "") -> BaseMap:
     return BaseMap(name, SOURCES[name], key)  # type: ignore[arg-type]
 
 
-def _to_gcj02(geom: shapely.Geometry) -> shapely.Geometry:
+def _to_gcj02(geom: BaseGeometry) -> BaseGeometry:
     def shift(coords: np.ndarray) -> np.ndarray:
         lon, lat = wgs84_to_gcj02(coords[:, 0], coords[:, 1])
         return np.column_stack([lon, lat])

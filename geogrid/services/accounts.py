@@ -19,6 +19,7 @@ from typing import Any
 from pwdlib import PasswordHash
 
 from geogrid.domain.access import Caller, Role
+from geogrid.domain.answers import UserInfo
 from geogrid.domain.codes import AreaLevel, code_problem
 from geogrid.errors import InvalidInput, NotFound, TooManyRequests, Unauthorized
 from geogrid.store import accounts as account_store
@@ -129,17 +130,17 @@ def add_user(
     return Caller(Role(role), username, street)
 
 
-def users(bind: Bind) -> list[dict[str, object]]:
+def users(bind: Bind) -> list[UserInfo]:
     """Every login, without its password hash (for admins)."""
     with session_scope(bind) as session:
         return [
-            {
-                "username": u.username,
-                "role": u.role,
-                "street": u.street_code,
-                "is_active": u.is_active,
-                "created_at": u.created_at.isoformat(),
-            }
+            UserInfo(
+                username=u.username,
+                role=u.role,
+                street=u.street_code,
+                is_active=u.is_active,
+                created_at=u.created_at,
+            )
             for u in account_store.list_users(session)
         ]
 

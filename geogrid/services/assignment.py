@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.config import Settings
 from geogrid.spatial.assign import (
@@ -76,7 +77,7 @@ def assign_all(
 
 
 def reassign_region(
-    session: Session, region: shapely.Geometry, options: AssignOptions
+    session: Session, region: BaseGeometry, options: AssignOptions
 ) -> AssignSummary:
     """Recompute the links that grids changed inside ``region`` can reach (增量归属).
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.domain.codes import AreaLevel, parent_code_of
 from geogrid.errors import ImportRejected, InvalidInput
@@ -73,7 +74,7 @@ def import_boundaries(
             )
         for i, code in enumerate(prep.codes):
             if code and (params := code_problem_params(code, level)):
-                report.add(prep.ids[i], "code_invalid", **params)
+                report.add(prep.ids[i], "code_invalid", **params)  # type: ignore[arg-type]  # params are message fields only
     given = (
         text_column(
             prep.frame,
@@ -365,14 +366,14 @@ def write_generation(
 
 
 def _keep_links_current(
-    session: Session, region: shapely.Geometry, options: AssignOptions
+    session: Session, region: BaseGeometry, options: AssignOptions
 ) -> None:
     """After a redraw, recompute the building and address links the change can reach."""
     if has_links(session):
         reassign_region(session, region, options)
 
 
-def _same_area(prev: Any, row: dict[str, Any], geom: shapely.Geometry) -> bool:
+def _same_area(prev: Any, row: dict[str, Any], geom: BaseGeometry) -> bool:
     return bool(
         prev.name == row["name"]
         and prev.parent_code == row["parent_code"]

@@ -168,7 +168,7 @@ def _area_findings(
 def _building_findings(
     buildings_m: gpd.GeoDataFrame, links: pd.DataFrame
 ) -> gpd.GeoDataFrame:
-    rows = []
+    rows: list[tuple[str, tuple[str, ...], str | None, dict[str, float], Any]] = []
     for code, grid, split, share, split_share, geom in zip(
         links["code"],
         links["grid_code"],

@@ -28,6 +28,7 @@ import geopandas as gpd
 from shapely.geometry import box
 
 from geogrid.domain.findings import RULES
+from geogrid.domain.layers import INTEGER_FIELDS
 from geogrid.errors import BadParameter, NotFound
 from geogrid.services.coverage import current_report, public_view
 from geogrid.services.coverage_rules import CheckOptions
@@ -45,8 +46,8 @@ FORMATS = ("json", "geojson")
 
 ITEMS_PARAMETERS = ("limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "f")
 DEFECTS = "coverage-defects"
-AREA_FIELDS = ("code", "name", "level", "parent_code", "valid_from")
-BUILDING_FIELDS = (
+AREA_FIELDS: tuple[str, ...] = ("code", "name", "level", "parent_code", "valid_from")
+BUILDING_FIELDS: tuple[str, ...] = (
     "code",
     "name",
     "number",
@@ -56,7 +57,6 @@ BUILDING_FIELDS = (
     "grid_code",
 )
 """What GIS clients get of a building: no head counts (residents), no people."""
-INTEGER_FIELDS = ("floors", "households")
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 CGCS2000 = "http://www.opengis.net/def/crs/EPSG/0/4490"

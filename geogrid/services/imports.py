@@ -24,6 +24,7 @@ import geopandas as gpd
 import shapely
 
 from geogrid.domain.codes import NBS_LENGTHS, AreaLevel, code_problem
+from geogrid.domain.layers import LAYERS
 from geogrid.errors import ImportRejected, InvalidInput
 from geogrid.io.dxf import LABELS_UNPLACED
 from geogrid.io.readers import (
@@ -192,11 +193,15 @@ def prepare_file(
 
     codes = text_column(frame, _code_column(frame, options.code_field))
     ids = [c or f"#{i + 1}" for i, c in enumerate(codes)]
-    for i in np.flatnonzero((codes == "").to_numpy()):
-        report.add(ids[i], "code_missing")
+    for missing in np.flatnonzero((codes == "").to_numpy()).tolist():
+        report.add(ids[missing], "code_missing")
     for i, other in _duplicates(codes):
         report.add(
-            ids[i], "code_duplicate", row=i, code=codes.iloc[i], other=f"#{other + 1}"
+            ids[i],
+            "code_duplicate",
+            row=int(i),
+            code=codes.iloc[i],
+            other=f"#{other + 1}",
         )
 
     source = frame.geometry
@@ -350,28 +355,6 @@ def check_lengths(
             )
 
 
-@dataclass(frozen=True)
-class _Layer:
-    kind: GeometryKind | Literal["building"]
-    is_geometry_optional: bool  # an address may be known by its text alone
-    text: tuple[str, ...]  # text columns: model column -> file column of the same name
-    integers: tuple[str, ...] = ()
-    numbers: tuple[str, ...] = ()
-
-
-LAYERS: dict[str, _Layer] = {
-    "buildings": _Layer(
-        "building",  # footprints, or points where an office has no footprints
-        False,
-        ("name", "number", "estate"),
-        ("floors", "households", "residents"),
-    ),
-    "lanes": _Layer("line", False, ("name",)),
-    "addresses": _Layer("point", True, ()),
-    "centres": _Layer("point", False, ("name", "kind"), numbers=("radius_m",)),
-}
-
-
 def import_features(
     bind: Bind,
     path: Path,
@@ -393,7 +376,11 @@ def import_features(
     spec = LAYERS[layer]
     report = ImportReport(kind=layer, source=str(path))
     prep = prepare_file(
-        path, options, spec.kind, report, is_geometry_optional=spec.is_geometry_optional
+        path,
+        options,
+        spec.geometry,
+        report,
+        is_geometry_optional=spec.is_geometry_optional,
     )
     frame = prep.frame
     columns: dict[str, Any] = {"code": prep.codes}

@@ -20,9 +20,24 @@ import geopandas as gpd
 import pyproj
 import shapely
 from shapely.geometry import shape as geojson_shape
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.domain.access import Role, Viewer, contact_card
 from geogrid.domain.address_index import AddressIndex
+from geogrid.domain.answers import (
+    AddressAnswer,
+    AddressRef,
+    BuildingCount,
+    BuildingRef,
+    Candidate,
+    ChainLink,
+    ContactCard,
+    GridContacts,
+    NearestBuilding,
+    PointAnswer,
+    PointQuery,
+    WithinAnswer,
+)
 from geogrid.domain.roles import RoleScheme
 from geogrid.errors import InvalidInput
 from geogrid.messages import level_name
@@ -73,7 +88,7 @@ class Snapshot:
     _addresses: AddressIndex | None = field(default=None, repr=False)
     address_building: dict[str, str | None] = field(default_factory=dict, repr=False)
 
-    def cards(self, level: str, code: str, caller: Role) -> list[dict[str, Any]]:
+    def cards(self, level: str, code: str, caller: Role) -> list[ContactCard]:
         """The role-holders of one target as the caller may see them."""
         cards = []
         for row in self.holders.get((level, code), []):
@@ -167,48 +182,44 @@ class LookupService:
         crs: str = "EPSG:4326",
         as_of: datetime | None = None,
         caller: Viewer = Role.PUBLIC,
-    ) -> dict[str, Any]:
+    ) -> PointAnswer:
         """Who covers a point (点位查询), given in any supported CRS."""
         spec = _parse_crs(crs)
         x, y = self._to_storage(lon, lat, spec)
         snap = self.snapshot(as_of)
         hit = lookup_point(snap.index, x, y, near_m=self.near_m)
-        result: dict[str, Any] = {
-            "query": {
-                "lon": lon,
-                "lat": lat,
-                "crs": spec.label,
-                "lon_wgs84": x,
-                "lat_wgs84": y,
-            },
-            "date": as_of.date().isoformat() if as_of else None,
-            "found": bool(hit.areas),
-            "chain": _chain(snap, hit.areas, hit.building, caller),
-            "nearest_building": None,
-        }
+        nearest = None
         if hit.nearest_building is not None:
             code, distance = hit.nearest_building
-            result["nearest_building"] = _building(snap, code) | {
-                "distance_m": round(distance, 1)
-            }
-        return result
+            nearest = NearestBuilding(
+                **_building(snap, code).model_dump(), distance_m=round(distance, 1)
+            )
+        return PointAnswer(
+            query=PointQuery(
+                lon=lon, lat=lat, crs=spec.label, lon_wgs84=x, lat_wgs84=y
+            ),
+            date=as_of.date() if as_of else None,
+            found=bool(hit.areas),
+            chain=_chain(snap, hit.areas, hit.building, caller),
+            nearest_building=nearest,
+        )
 
     def _to_storage(self, lon: float, lat: float, spec: CrsSpec) -> tuple[float, float]:
         if not all(map(_is_number, (lon, lat))):
             raise InvalidInput("coordinate_out_of_range", x=lon, y=lat)
         if spec.kind == "gcj02":
-            x, y = gcj02_to_wgs84(lon, lat)
+            xy: tuple[Any, Any] = gcj02_to_wgs84(lon, lat)
         elif spec.kind == "bd09":
-            x, y = bd09_to_wgs84(lon, lat)
+            xy = bd09_to_wgs84(lon, lat)
         elif spec.label == STORAGE_CRS:
-            x, y = lon, lat
+            xy = lon, lat
         else:
             if spec.label not in self._transformers:
                 self._transformers[spec.label] = pyproj.Transformer.from_crs(
                     spec.crs, STORAGE_CRS, always_xy=True
                 )
-            x, y = self._transformers[spec.label].transform(lon, lat)
-        x, y = float(x), float(y)
+            xy = self._transformers[spec.label].transform(lon, lat)
+        x, y = float(xy[0]), float(xy[1])
         if not in_china(x, y) and in_china(y, x):
             raise InvalidInput("latlon_swapped", x=lon, y=lat)
         if not (-180 <= x <= 180 and -90 <= y <= 90):
@@ -224,29 +235,32 @@ class LookupService:
         as_of: datetime | None = None,
         caller: Viewer = Role.PUBLIC,
         limit: int = 5,
-    ) -> dict[str, Any]:
+    ) -> AddressAnswer:
         """Who covers an address typed as text (地址查询), with ranked candidates."""
         snap = self.snapshot(as_of)
         match = self.address_index(snap).match(text, limit=limit)
-        candidates = [
-            {
-                "kind": c.kind,
-                "code": c.code,
-                "text": c.text,
-                "score": round(c.score, 3),
-                "matched": list(c.matched),
-            }
-            for c in match.candidates
-        ]
-        candidates = _visible_candidates(snap, candidates, caller)
-        result: dict[str, Any] = {
-            "query": text,
-            "date": as_of.date().isoformat() if as_of else None,
-            "found": bool(match.is_confident and candidates),
-            "candidates": candidates,
-            "chain": [],
-        }
-        if result["found"]:
+        candidates = _visible_candidates(
+            snap,
+            [
+                Candidate(
+                    kind=c.kind,
+                    code=c.code,
+                    text=c.text,
+                    score=round(c.score, 3),
+                    matched=list(c.matched),
+                )
+                for c in match.candidates
+            ],
+            caller,
+        )
+        answer = AddressAnswer(
+            query=text,
+            date=as_of.date() if as_of else None,
+            found=bool(match.is_confident and candidates),
+            candidates=candidates,
+            chain=[],
+        )
+        if answer.found:
             best = match.candidates[0]
             building = (
                 best.code
@@ -254,10 +268,10 @@ class LookupService:
                 else self._building_of(snap, best.code)
             )
             areas = _areas_of_building(snap, building) if building else {}
-            result["chain"] = _chain(snap, areas, building, caller)
+            answer.chain = _chain(snap, areas, building, caller)
             if best.kind == "address" and not caller.view_of(best.code).is_public:
-                result["address"] = {"code": best.code, "text": best.text}
-        return result
+                answer.address = AddressRef(code=best.code, text=best.text)
+        return answer
 
     def _building_of(self, snap: Snapshot, address_code: str) -> str | None:
         self.address_index(snap)
@@ -271,7 +285,7 @@ class LookupService:
         *,
         crs: str = "EPSG:4326",
         caller: Viewer = Role.PUBLIC,
-    ) -> dict[str, Any]:
+    ) -> WithinAnswer:
         """What lies inside a shape (范围查询): grids, buildings, addresses and households."""
         shape = _parse_shape(geometry, parse_crs(crs))
         snap = self.snapshot()
@@ -293,31 +307,33 @@ class LookupService:
             addresses = link_store.addresses_frame(session, bbox=shape.bounds)
         buildings = buildings[buildings.intersects(shape)]
         addresses = addresses[addresses.geometry.notna() & addresses.within(shape)]
-        result: dict[str, Any] = {
-            "area_m2": round(area_m2, 1),
+        return WithinAnswer(
+            area_m2=round(area_m2, 1),
             # Whom to call for the area: each grid's posted role-holders.
-            "grids": [
-                {
-                    "code": c,
-                    "name": snap.areas[c]["name"],
-                    "holders": snap.cards("grid", c, caller.view_of(c)),
-                }
+            grids=[
+                GridContacts(
+                    code=c,
+                    name=snap.areas[c]["name"],
+                    holders=snap.cards("grid", c, caller.view_of(c)),
+                )
                 for c in grids
             ],
-            "buildings": [
-                {"code": b.code, "name": b.name, "households": int(b.households)}
+            buildings=[
+                BuildingCount(
+                    code=b.code, name=_text(b.name), households=int(b.households)
+                )
                 for b in buildings.itertuples()
             ],
-            "n_addresses": len(addresses),
-            "households": int(buildings["households"].sum()),
-        }
-        if not caller.is_public:
-            result["addresses"] = [
-                {"code": a.code, "text": a.text}
+            n_addresses=len(addresses),
+            households=int(buildings["households"].sum()),
+            addresses=None
+            if caller.is_public
+            else [
+                AddressRef(code=a.code, text=a.text)
                 for a in addresses.itertuples()
                 if not caller.view_of(a.code).is_public
-            ]
-        return result
+            ],
+        )
 
 
 def _is_number(value: object) -> bool:
@@ -364,7 +380,7 @@ def _geometries(document: Any) -> list[dict[str, Any]]:
     return [document]
 
 
-def _parse_shape(geometry: dict[str, Any], spec: CrsSpec) -> shapely.Geometry:
+def _parse_shape(geometry: dict[str, Any], spec: CrsSpec) -> BaseGeometry:
     """The polygons of a GeoJSON geometry, Feature or FeatureCollection, unioned, in storage CRS."""
     parts = _geometries(geometry)
     if not parts:
@@ -428,7 +444,7 @@ def _has_open_ring(coordinates: Any, geom_type: str) -> bool:
     )
 
 
-def _check_extent(shape: shapely.Geometry) -> None:
+def _check_extent(shape: BaseGeometry) -> None:
     """Refuse a shape off the lon/lat grid, naming a lat/lon swap when it looks like one."""
     minx, miny, maxx, maxy = shape.bounds
     x, y = (minx + maxx) / 2, (miny + maxy) / 2
@@ -440,7 +456,7 @@ def _check_extent(shape: shapely.Geometry) -> None:
         )
 
 
-def _area_m2(shape: shapely.Geometry) -> float:
+def _area_m2(shape: BaseGeometry) -> float:
     series = gpd.GeoSeries([shape], crs=STORAGE_CRS)
     minx, miny, maxx, maxy = shape.bounds
     # A local transverse Mercator is exact over a town but folds up over a
@@ -456,14 +472,19 @@ def _parse_crs(value: str) -> CrsSpec:
     return parse_crs(value)
 
 
-def _building(snap: Snapshot, code: str) -> dict[str, Any]:
+def _building(snap: Snapshot, code: str) -> BuildingRef:
     row = snap.building_rows[code]
-    return {
-        "code": code,
-        "name": row["name"],
-        "number": row["number"],
-        "estate": row["estate"],
-    }
+    return BuildingRef(
+        code=code,
+        name=_text(row["name"]),
+        number=_text(row["number"]),
+        estate=_text(row["estate"]),
+    )
+
+
+def _text(value: object) -> str | None:
+    """A stored text as sent: None for a missing one (None or pandas' NaN)."""
+    return None if value is None or value != value else str(value)
 
 
 def _areas_of_building(snap: Snapshot, code: str) -> dict[str, str]:
@@ -480,48 +501,53 @@ def _areas_of_building(snap: Snapshot, code: str) -> dict[str, str]:
 
 def _chain(
     snap: Snapshot, areas: dict[str, str], building: str | None, caller: Viewer
-) -> list[dict[str, Any]]:
+) -> list[ChainLink]:
     chain = [
-        {
-            "level": level,
-            "level_name": level_name(level),
-            "code": code,
-            "name": snap.areas[code]["name"],
-            "holders": snap.cards(level, code, caller.view_of(code)),
-        }
+        ChainLink(
+            level=level,
+            level_name=level_name(level),
+            code=code,
+            name=snap.areas[code]["name"],
+            holders=snap.cards(level, code, caller.view_of(code)),
+        )
         for level, code in areas.items()
     ]
     if building is not None and building in snap.buildings.index:
+        ref = _building(snap, building)
         chain.append(
-            {"level": "building", "level_name": level_name("building")}
-            | _building(snap, building)
-            | {"holders": snap.cards("building", building, caller.view_of(building))}
+            ChainLink(
+                level="building",
+                level_name=level_name("building"),
+                code=ref.code,
+                name=ref.name,
+                number=ref.number,
+                estate=ref.estate,
+                holders=snap.cards("building", building, caller.view_of(building)),
+            )
         )
     return chain
 
 
 def _visible_candidates(
-    snap: Snapshot, candidates: list[dict[str, Any]], caller: Viewer
-) -> list[dict[str, Any]]:
+    snap: Snapshot, candidates: list[Candidate], caller: Viewer
+) -> list[Candidate]:
     """Residents' addresses stay on the staff side of their street: others get the building."""
     seen: set[str] = set()
     public = []
     for c in candidates:
-        if not caller.view_of(c["code"]).is_public:
+        if not caller.view_of(c.code).is_public:
             public.append(c)
             continue
-        building = (
-            c["code"]
-            if c["kind"] == "building"
-            else snap.address_building.get(c["code"])
-        )
+        building = c.code if c.kind == "building" else snap.address_building.get(c.code)
         if building is None or building in seen or building not in snap.building_rows:
             continue
         seen.add(building)
         # The plain dict, not buildings.loc: a pandas row costs 60 µs, a third
         # of a public address lookup's time under load.
         name = snap.building_rows[building]["name"]
-        public.append(c | {"kind": "building", "code": building, "text": name})
+        public.append(
+            c.model_copy(update={"kind": "building", "code": building, "text": name})
+        )
     return public
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from geogrid.domain.access import Role
+from geogrid.domain.answers import BuildingMove, ContactCard, PlanImpact
 from geogrid.services.people import active_scheme
 from geogrid.services.planning import plan_frames
 from geogrid.services.publishing import CardBook
@@ -66,18 +67,18 @@ class _Item:
     households: int
 
 
-def change_notice(bind: Bind, impact: dict[str, Any]) -> Notice:
+def change_notice(bind: Bind, impact: PlanImpact) -> Notice:
     """The change notice of a plan's diff (:func:`geogrid.services.planning.diff`).
 
     Raises:
         NotFound: the plan named in ``impact`` is gone.
     """
-    plan_id = impact["plan"]["id"]
+    plan_id = impact.plan.id
     old, new, buildings = plan_frames(bind, plan_id)
     with session_scope(bind) as session:
         plan = plan_store.get_plan(session, plan_id)
         plan_name = plan.name if plan is not None else ""
-        scope = impact["plan"]["scope"]
+        scope = impact.plan.scope
         found = area_store.areas_frame(session, codes=[scope])
         scope_name = str(found["name"].iloc[0]) if not found.empty else scope
         people = people_store.people_table(session)
@@ -87,7 +88,7 @@ def change_notice(bind: Bind, impact: dict[str, Any]) -> Notice:
     old_names = dict(zip(old["code"], old["name"], strict=True))
     new_names = dict(zip(new["code"], new["name"], strict=True))
 
-    pairs = _grouped(impact["moves"], buildings)
+    pairs = _grouped(impact.moves, buildings)
     rows = []
     contacts_of: dict[str, list[tuple[str, str, str]]] = {}
     for (source, target), items in pairs.items():
@@ -125,7 +126,7 @@ def change_notice(bind: Bind, impact: dict[str, Any]) -> Notice:
 
 
 def _grouped(
-    moves: list[dict[str, Any]], buildings: pd.DataFrame
+    moves: list[BuildingMove], buildings: pd.DataFrame
 ) -> dict[tuple[str, str], list[_Item]]:
     """Moves by (old grid, new grid); an estate all of whose buildings make one move is one item."""
     estate_of = dict(zip(buildings["code"], buildings["estate_code"], strict=True))
@@ -140,13 +141,13 @@ def _grouped(
             members.setdefault(estate, set()).add(code)
     pairs: dict[tuple[str, str], list[_Item]] = {}
     moved_with: dict[str, tuple[str, str]] = {
-        m["building"]: (m["from"] or "", m["to"] or "") for m in moves
+        m.building: (m.from_grid or "", m.to_grid or "") for m in moves
     }
     estates_done: dict[str, _Item] = {}
     for move in moves:
-        pair = moved_with[move["building"]]
+        pair = moved_with[move.building]
         items = pairs.setdefault(pair, [])
-        estate = estate_of.get(move["building"])
+        estate = estate_of.get(move.building)
         whole = (
             isinstance(estate, str)
             and bool(estate)
@@ -156,10 +157,10 @@ def _grouped(
             items.append(
                 _Item(
                     "楼栋",
-                    move["building"],
-                    str(move.get("name") or "").strip() or move["building"],
+                    move.building,
+                    (move.name or "").strip() or move.building,
                     1,
-                    int(move["households"]),
+                    move.households,
                 )
             )
             continue
@@ -168,22 +169,22 @@ def _grouped(
             estates_done[estate] = _Item("小区", estate, estate_name[estate], 0, 0)
             items.append(estates_done[estate])
         estates_done[estate].buildings += 1
-        estates_done[estate].households += int(move["households"])
+        estates_done[estate].households += move.households
     return pairs
 
 
 def _contacts(
-    cards: list[dict[str, Any]], titles: list[str], grid: str
+    cards: list[ContactCard], titles: list[str], grid: str
 ) -> list[tuple[str, str, str]]:
     """(title, names, phones) per grid role, as posted; "待定" where nobody holds it."""
     out = []
     for title in titles:
-        held = [c for c in cards if c["title"] == title]
+        held = [c for c in cards if c.title == title]
         if not grid or not held:
             out.append((title, TO_BE_APPOINTED if grid else "", ""))
             continue
-        names = "、".join(str(c.get("name") or NOT_POSTED) for c in held)
-        phones = "、".join(str(c["phone"]) for c in held if c.get("phone"))
+        names = "、".join(c.name or NOT_POSTED for c in held)
+        phones = "、".join(c.phone for c in held if c.phone)
         out.append((title, names, phones))
     return out
 

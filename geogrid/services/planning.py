@@ -22,6 +22,20 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
+from geogrid.domain.answers import (
+    CoverageDelta,
+    FindingRow,
+    FindingsDelta,
+    HouseholdBand,
+    PlanImpact,
+    PlanInfo,
+    PlanRef,
+    PlanStep,
+    PlanSummary,
+    Published,
+    RolledBack,
+    RuleArea,
+)
 from geogrid.domain.codes import AreaLevel
 from geogrid.errors import InvalidInput, NotFound
 from geogrid.io.report import ImportReport
@@ -64,21 +78,21 @@ class PlanState:
     status: str
     created_by: str
     is_stale: bool
-    steps: list[dict[str, Any]]
+    steps: list[PlanStep]
     grids: gpd.GeoDataFrame
 
-    def summary(self) -> dict[str, Any]:
-        """The plan as JSON (grids as GeoJSON)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "scope": self.scope,
-            "status": self.status,
-            "created_by": self.created_by,
-            "is_stale": self.is_stale,
-            "steps": self.steps,
-            "grids": json.loads(self.grids.to_json(drop_id=True)),
-        }
+    def summary(self) -> PlanSummary:
+        """The plan as the API sends it (grids as GeoJSON)."""
+        return PlanSummary(
+            id=self.id,
+            name=self.name,
+            scope=self.scope,
+            status=self.status,
+            created_by=self.created_by,
+            is_stale=self.is_stale,
+            steps=self.steps,
+            grids=json.loads(self.grids.to_json(drop_id=True)),
+        )
 
 
 def new_plan(bind: Bind, scope: str, *, name: str = "", author: str) -> PlanState:
@@ -122,31 +136,27 @@ def plan_state(bind: Bind, plan_id: int) -> PlanState:
             plan.created_by,
             stale,
             [
-                {
-                    "seq": s.seq,
-                    "op": s.op,
-                    "params": s.params,
-                    "author": s.author,
-                    "at": s.at.isoformat(),
-                }
+                PlanStep(seq=s.seq, op=s.op, params=s.params, author=s.author, at=s.at)
                 for s in steps
             ],
             _frame(steps[-1].grids),
         )
 
 
-def list_plans(bind: Bind, *, scope: str | None = None) -> list[dict[str, Any]]:
+def list_plans(bind: Bind, *, scope: str | None = None) -> list[PlanInfo]:
     """Plans, newest first."""
     with session_scope(bind) as session:
         return [
-            {
-                "id": p.id,
-                "name": p.name,
-                "scope": p.scope_code,
-                "status": p.status,
-                "created_by": p.created_by,
-                "created_at": p.created_at.isoformat(),
-            }
+            PlanInfo.model_validate(
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "scope": p.scope_code,
+                    "status": p.status,
+                    "created_by": p.created_by,
+                    "created_at": p.created_at,
+                }
+            )
             for p in plan_store.list_plans(session, scope=scope)
         ]
 
@@ -219,7 +229,7 @@ def diff(
     plan_id: int,
     *,
     check: CheckOptions,
-) -> dict[str, Any]:
+) -> PlanImpact:
     """The plan's impact against the current generation, and its coverage check (影响分析).
 
     ``findings`` holds every rule of ``geogrid check`` run on the scope now and
@@ -249,7 +259,7 @@ def diff(
         scheme.role(r).title if r in scheme.keys else r for r in holders["role"]
     ]
     grid_roles = [(r.key, r.title) for r in scheme.roles if r.attaches_to == "grid"]
-    result = edits.impact(
+    changes = edits.impact(
         old.to_crs(crs),
         new.to_crs(crs),
         buildings.to_crs(crs),
@@ -257,57 +267,56 @@ def diff(
         grid_roles,
         rule=assign.rule,
     )
-    result["coverage"] = {
-        "before": _spatial_findings(communities, old, crs, coverage),
-        "after": _spatial_findings(communities, new, crs, coverage),
-    }
-    result["coverage"]["introduced"] = [
-        rule
-        for rule in SPATIAL_RULES
-        if result["coverage"]["after"][rule]["area_m2"]
-        > result["coverage"]["before"][rule]["area_m2"] + coverage.min_area_m2
-    ]
+    before = _spatial_findings(communities, old, crs, coverage)
+    after = _spatial_findings(communities, new, crs, coverage)
     low, high = band
-    result["band"] = {
-        "min": low,
-        "max": high,
-        "outside_after": sorted(
-            code
-            for code in new["code"]
-            if not low <= result["households"]["after"].get(code, 0) <= high
-        ),
-    }
-    result["plan"] = {
-        "id": plan_id,
-        "scope": plan.scope_code,
-        "stale": is_stale,
-    }
     what_if = check_with_grids(bind, check, list(communities["code"]), new)
-    result["findings"] = {
-        "before": _by_rule(what_if.before),
-        "after": _by_rule(what_if.after),
-        "added": _finding_rows(what_if.added),
-        "removed": _finding_rows(what_if.removed),
-        "adds_errors": what_if.adds_errors,
-    }
-    return result
+    return PlanImpact(
+        **dict(changes),
+        plan=PlanRef(id=plan_id, scope=plan.scope_code, stale=is_stale),
+        coverage=CoverageDelta(
+            before=before,
+            after=after,
+            introduced=[
+                rule
+                for rule in SPATIAL_RULES
+                if after[rule].area_m2 > before[rule].area_m2 + coverage.min_area_m2
+            ],
+        ),
+        band=HouseholdBand(
+            min=low,
+            max=high,
+            outside_after=sorted(
+                code
+                for code in new["code"]
+                if not low <= changes.households.after.get(code, 0) <= high
+            ),
+        ),
+        findings=FindingsDelta(
+            before=_by_rule(what_if.before),
+            after=_by_rule(what_if.after),
+            added=_finding_rows(what_if.added),
+            removed=_finding_rows(what_if.removed),
+            adds_errors=what_if.adds_errors,
+        ),
+    )
 
 
 def _by_rule(findings: gpd.GeoDataFrame) -> dict[str, int]:
     return {str(k): int(v) for k, v in findings.groupby("rule").size().items()}
 
 
-def _finding_rows(findings: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """Findings as plain rows for a diff: what, where, how much, and its key."""
+def _finding_rows(findings: gpd.GeoDataFrame) -> list[FindingRow]:
+    """Findings as rows for a diff: what, where, how much, and its key."""
     return [
-        {
-            "rule": f.rule,
-            "severity": f.severity,
-            "codes": list(f.codes),
-            "measure": f.measure,
-            "key": f.key,
-            "is_accepted": bool(f.is_accepted),
-        }
+        FindingRow(
+            rule=f.rule,
+            severity=f.severity,
+            codes=list(f.codes),
+            measure=f.measure,
+            key=f.key,
+            is_accepted=bool(f.is_accepted),
+        )
         for f in findings.itertuples()
     ]
 
@@ -333,7 +342,7 @@ def publish(
     *,
     author: str,
     check: CheckOptions,
-) -> dict[str, Any]:
+) -> Published:
     """Make the draft the new generation (valid from now) and re-link what it reaches.
 
     Raises:
@@ -341,13 +350,11 @@ def publish(
             rebase it first), or it would add gaps or overlaps.
     """
     impact = diff(bind, plan_id, check=check)
-    if impact["plan"]["stale"]:
+    if impact.plan.stale:
         raise InvalidInput("plan_stale", id=plan_id)
-    if impact["coverage"]["introduced"]:
+    if impact.coverage.introduced:
         raise InvalidInput(
-            "plan_adds_defects",
-            id=plan_id,
-            rules="、".join(impact["coverage"]["introduced"]),
+            "plan_adds_defects", id=plan_id, rules="、".join(impact.coverage.introduced)
         )
     with session_scope(bind) as session:
         plan = _draft(session, plan_id)
@@ -365,12 +372,7 @@ def publish(
             session, author, "plan.publish", f"plan:{plan_id}", before=None,
             after={"scope": plan.scope_code, "counts": counts},
         )  # fmt: skip
-    return {
-        "id": plan_id,
-        "valid_from": now.isoformat(),
-        "counts": counts,
-        "moves": len(impact["moves"]),
-    }
+    return Published(id=plan_id, valid_from=now, counts=counts, moves=len(impact.moves))
 
 
 def rebase(bind: Bind, plan_id: int, *, author: str) -> PlanState:
@@ -413,7 +415,7 @@ def rebase(bind: Bind, plan_id: int, *, author: str) -> PlanState:
 
 def rollback(
     bind: Bind, scope: str, *, to: datetime, assign: AssignOptions, author: str
-) -> dict[str, Any]:
+) -> RolledBack:
     """Publish again the grids as they stood at ``to`` (admins undo a publish)."""
     with session_scope(bind) as session:
         old = _scope_grids(session, scope, as_of=to)[1]
@@ -426,7 +428,7 @@ def rollback(
             session, author, "plan.rollback", f"area:{scope}", before=None,
             after={"to": to.isoformat(), "counts": counts},
         )  # fmt: skip
-    return {"scope": scope, "to": to.isoformat(), "counts": counts}
+    return RolledBack(scope=scope, to=to, counts=counts)
 
 
 def _publish_grids(
@@ -618,7 +620,7 @@ def _spatial_findings(
     grids: gpd.GeoDataFrame,
     crs: Any,
     options: CoverageOptions,
-) -> dict[str, dict[str, float]]:
+) -> dict[str, RuleArea]:
     areas = pd.concat(
         [
             communities[["code", "geometry"]].assign(
@@ -633,8 +635,8 @@ def _spatial_findings(
     out = {}
     for rule in SPATIAL_RULES:
         rows = findings[findings["rule"] == rule]
-        out[rule] = {
-            "count": len(rows),
-            "area_m2": round(float(rows.geometry.area.sum()), 1) if len(rows) else 0.0,
-        }
+        out[rule] = RuleArea(
+            count=len(rows),
+            area_m2=round(float(rows.geometry.area.sum()), 1) if len(rows) else 0.0,
+        )
     return out

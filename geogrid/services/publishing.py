@@ -14,9 +14,11 @@ import pandas as pd
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.domain.access import Role, contact_card
 from geogrid.domain.addresses import parse_address
+from geogrid.domain.answers import ContactCard
 from geogrid.domain.roles import RoleScheme
 from geogrid.errors import NotFound
 from geogrid.services.people import active_scheme
@@ -34,8 +36,8 @@ class PublishedArea:
     code: str
     name: str
     level: str
-    geometry: shapely.Geometry
-    cards: list[dict[str, Any]] = field(default_factory=list)
+    geometry: BaseGeometry
+    cards: list[ContactCard] = field(default_factory=list)
     households: int | None = None
     """Households of the area's buildings (staff maps only)."""
     estate: str = ""
@@ -223,7 +225,7 @@ class CardBook:
         self._scheme = scheme
         self._caller = caller
 
-    def __call__(self, level: str, code: str) -> list[dict[str, Any]]:
+    def __call__(self, level: str, code: str) -> list[ContactCard]:
         """The cards posted for one target (``level``, ``code``), in scheme order."""
         return [
             contact_card(
@@ -236,7 +238,7 @@ class CardBook:
         ]
 
 
-def _inside(buildings: gpd.GeoDataFrame, outline: shapely.Geometry) -> gpd.GeoDataFrame:
+def _inside(buildings: gpd.GeoDataFrame, outline: BaseGeometry) -> gpd.GeoDataFrame:
     """Buildings whose point-on-surface lies in the community (as assignment decides)."""
     points = shapely.point_on_surface(buildings.geometry.values)
     return buildings[shapely.intersects(outline, points)]

@@ -17,6 +17,8 @@ import pandas as pd
 import geopandas as gpd
 
 from geogrid.domain.access import Caller
+from geogrid.domain.answers import AreaNode, AreaTree
+from geogrid.domain.layers import INTEGER_FIELDS, LAYERS
 from geogrid.errors import InvalidInput, NotFound
 from geogrid.spatial.geojson import rfc7946_geometries
 from geogrid.store import resources as resource_store
@@ -32,17 +34,6 @@ __all__ = [
     "list_features",
     "parse_bbox",
 ]
-
-LAYERS = ("buildings", "lanes", "centres", "addresses")
-NOT_FOUND = {
-    "buildings": "building_not_found",
-    "lanes": "lane_not_found",
-    "centres": "centre_not_found",
-    "addresses": "address_code_not_found",
-}
-STAFF_FIELDS = {"buildings": ("residents",)}
-"""Fields shown only to staff of the feature's street: households are posted, head counts are not."""
-INTEGER_FIELDS = ("floors", "households", "residents")
 
 
 def parse_bbox(text: str) -> resource_store.Bbox:
@@ -103,7 +94,7 @@ def area_feature(bind: Bind, code: str, *, day: date | None = None) -> dict[str,
 
 def area_tree(
     bind: Bind, *, root: str | None = None, day: date | None = None
-) -> dict[str, Any]:
+) -> AreaTree:
     """The area tree valid on ``day`` as nested nodes (code, name, level, children).
 
     ``roots`` holds ``root`` alone when one is given, else every area with no
@@ -117,15 +108,18 @@ def area_tree(
     codes = set(heads["code"])
     if root is not None and root not in codes:
         raise NotFound("area_not_found", code=root)
-    nodes = {h["code"]: h | {"children": []} for h in _heads(heads)}
+    nodes = {
+        r["code"]: AreaNode(code=r["code"], name=r["name"], level=r["level"])
+        for r in heads.to_dict("records")
+    }
     tops = []
     for code, parent in zip(heads["code"], heads["parent_code"], strict=True):
         if isinstance(parent, str) and parent in codes:
-            nodes[parent]["children"].append(nodes[code])
+            nodes[parent].children.append(nodes[code])
         else:
             tops.append(nodes[code])
     roots = [nodes[root]] if root is not None else tops
-    return {"date": day.isoformat() if day else None, "roots": roots}
+    return AreaTree(date=day, roots=roots)
 
 
 def list_features(
@@ -150,8 +144,8 @@ def feature(bind: Bind, layer: str, code: str, *, caller: Caller) -> dict[str, A
     """
     page = list_features(bind, layer, Filters(code=code, limit=1), caller=caller)
     if not page["features"]:
-        raise NotFound(NOT_FOUND[layer], code=code)
-    return page["features"][0]  # type: ignore[no-any-return]
+        raise NotFound(LAYERS[layer].not_found, code=code)
+    return page["features"][0]
 
 
 def _as_of(day: date | None) -> datetime | None:
@@ -177,7 +171,7 @@ def _visible(
         return [f for f in features if not caller.view_of(f["id"]).is_public]
     for f in features:
         if caller.view_of(f["id"]).is_public:
-            for name in STAFF_FIELDS.get(layer, ()):
+            for name in LAYERS[layer].staff_fields:
                 f["properties"].pop(name, None)
     return features
 

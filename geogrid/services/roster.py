@@ -16,7 +16,21 @@ from typing import Any
 import pandas as pd
 
 from geogrid.domain.access import Caller, Role
-from geogrid.domain.roles import load_preset, preset_names, scheme_from_mapping
+from geogrid.domain.answers import (
+    AssignmentPage,
+    AssignmentRecord,
+    AssignmentRow,
+    AuditRecord,
+    PeoplePage,
+    PersonRecord,
+    SchemeInfo,
+)
+from geogrid.domain.roles import (
+    RoleScheme,
+    load_preset,
+    preset_names,
+    scheme_from_mapping,
+)
 from geogrid.errors import (
     Conflict,
     Forbidden,
@@ -63,7 +77,7 @@ def list_people(
     q: str | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> PeoplePage:
     """People the caller may see, with their current assignments, a page at a time."""
     with session_scope(bind) as session:
         table = people_store.people_table(session)
@@ -82,10 +96,10 @@ def list_people(
             record = people_store.person_record(session, code)
             if record is not None:
                 records.append(_out(record))
-    return {"number_matched": len(codes), "items": records}
+    return PeoplePage(number_matched=len(codes), items=records)
 
 
-def get_person(bind: Bind, caller: Caller, code: str) -> dict[str, Any]:
+def get_person(bind: Bind, caller: Caller, code: str) -> PersonRecord:
     """One person with their current assignments and version.
 
     Raises:
@@ -99,7 +113,7 @@ def get_person(bind: Bind, caller: Caller, code: str) -> dict[str, Any]:
     return _out(record)
 
 
-def create_person(bind: Bind, caller: Caller, values: dict[str, Any]) -> dict[str, Any]:
+def create_person(bind: Bind, caller: Caller, values: dict[str, Any]) -> PersonRecord:
     """Add a person (新增人员); they appear to staff once given an assignment.
 
     Raises:
@@ -126,7 +140,7 @@ def create_person(bind: Bind, caller: Caller, values: dict[str, Any]) -> dict[st
 
 def update_person(
     bind: Bind, caller: Caller, code: str, version: int | None, changes: dict[str, Any]
-) -> dict[str, Any]:
+) -> PersonRecord:
     """Change a person's fields if nobody changed them since ``version``.
 
     Raises:
@@ -162,7 +176,7 @@ def update_person(
 
 def add_assignment(
     bind: Bind, caller: Caller, values: dict[str, Any]
-) -> dict[str, Any]:
+) -> AssignmentRecord:
     """Give a person a role on a target (任职), checked against the active scheme.
 
     Raises:
@@ -226,7 +240,7 @@ def add_assignment(
     return _assignment_out(record)
 
 
-def get_assignment(bind: Bind, caller: Caller, assignment_id: int) -> dict[str, Any]:
+def get_assignment(bind: Bind, caller: Caller, assignment_id: int) -> AssignmentRecord:
     """One assignment (current or ended) the caller may see.
 
     Raises:
@@ -249,7 +263,7 @@ def end_assignment(
     version: int | None,
     *,
     at: datetime | None = None,
-) -> dict[str, Any]:
+) -> AssignmentRecord:
     """End an assignment (卸任) if nobody changed it since ``version``; it stays in history.
 
     Raises:
@@ -295,7 +309,7 @@ def change_assignment(
     assignment_id: int,
     version: int | None,
     changes: dict[str, Any],
-) -> dict[str, Any]:
+) -> AssignmentRecord:
     """Move an assignment to another role or target: the old one ends, a new one starts.
 
     History stays true ("who was 楼栋长 on 1 May" still answers), and both steps
@@ -303,10 +317,10 @@ def change_assignment(
     """
     current = get_assignment(bind, caller, assignment_id)
     values = {
-        "person_code": current["person_code"],
-        "role": changes.get("role") or current["role"],
-        "target_level": changes.get("target_level") or current["target_level"],
-        "target_code": changes.get("target_code") or current["target_code"],
+        "person_code": current.person_code,
+        "role": changes.get("role") or current.role,
+        "target_level": changes.get("target_level") or current.target_level,
+        "target_code": changes.get("target_code") or current.target_code,
     }
     with session_scope(bind, write=True) as session:
         # Both writes join this unit of work: a refused new target ends nothing.
@@ -323,7 +337,7 @@ def list_assignments(
     person_code: str | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> AssignmentPage:
     """Current assignments the caller may see, by target or person."""
     with session_scope(bind) as session:
         table = people_store.people_table(session)
@@ -338,28 +352,30 @@ def list_assignments(
         if not caller.view_of(r["target_code"]).is_public
     ]
     keys = ("person_code", "name", "scheme", "role", "target_level", "target_code")
-    return {
-        "number_matched": len(rows),
-        "items": [
-            _plain({k: r[k] for k in keys} | {"valid_from": r["valid_from"]})
+    return AssignmentPage(
+        number_matched=len(rows),
+        items=[
+            AssignmentRow.model_validate(
+                {k: r[k] for k in keys} | {"valid_from": r["valid_from"]}
+            )
             for r in rows[offset : offset + limit]
         ],
-    }
+    )
 
 
-def schemes(bind: Bind) -> list[dict[str, Any]]:
+def schemes(bind: Bind) -> list[SchemeInfo]:
     """Stored role schemes (and the presets), marking the active one."""
     stored = stored_names(bind)
     names = {name for name, _ in stored}
-    listed = [{"name": n, "active": a, "stored": True} for n, a in stored]
+    listed = [SchemeInfo(name=n, active=a, stored=True) for n, a in stored]
     return listed + [
-        {"name": n, "active": False, "stored": False}
+        SchemeInfo(name=n, active=False, stored=False)
         for n in preset_names()
         if n not in names
     ]
 
 
-def scheme(bind: Bind, name: str) -> dict[str, Any]:
+def scheme(bind: Bind, name: str) -> RoleScheme:
     """One scheme's definition (public: titles and duties are what a 公示牌 posts).
 
     Raises:
@@ -368,9 +384,9 @@ def scheme(bind: Bind, name: str) -> dict[str, Any]:
     with session_scope(bind) as session:
         data = people_store.stored_scheme(session, name)
     if data is not None:
-        return scheme_from_mapping(data, source="database").model_dump(mode="json")
+        return scheme_from_mapping(data, source="database")
     if name in preset_names():
-        return load_preset(name).model_dump(mode="json")
+        return load_preset(name)
     raise NotFound(
         "scheme_not_found",
         name=name,
@@ -386,7 +402,7 @@ def stored_names(bind: Bind) -> list[tuple[str, bool]]:
 
 def put_scheme(
     bind: Bind, caller: Caller, definition: dict[str, Any], *, activate: bool
-) -> dict[str, Any]:
+) -> RoleScheme:
     """Store a scheme from its definition (admins), audited.
 
     Raises:
@@ -403,17 +419,18 @@ def put_scheme(
             before=before, after=parsed.model_dump(mode="json") | {"activated": activate},
         )  # fmt: skip
         record_batch(session, "scheme", parsed.name)
-    return parsed.model_dump(mode="json")
+    return parsed
 
 
 def audit_log(
     bind: Bind, *, target: str | None = None, limit: int = 100, offset: int = 0
-) -> list[dict[str, Any]]:
+) -> list[AuditRecord]:
     """The audit log, newest first (admins)."""
     with session_scope(bind) as session:
-        return account_store.audit_entries(
+        entries = account_store.audit_entries(
             session, target=target, limit=limit, offset=offset
         )
+    return [AuditRecord.model_validate(e) for e in entries]
 
 
 def _audited(
@@ -512,13 +529,12 @@ def _plain(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _out(record: dict[str, Any]) -> dict[str, Any]:
-    plain = _plain(record)
-    visibility = plain.pop("visibility") or {}
-    plain["phone_public"] = visibility.get("phone") == "public"
-    plain["assignments"] = [_assignment_out(a) for a in plain["assignments"]]
-    return plain
+def _out(record: dict[str, Any]) -> PersonRecord:
+    fields = dict(record)
+    visibility = fields.pop("visibility") or {}
+    fields["phone_public"] = visibility.get("phone") == "public"
+    return PersonRecord.model_validate(fields)
 
 
-def _assignment_out(record: dict[str, Any]) -> dict[str, Any]:
-    return _plain(record)
+def _assignment_out(record: dict[str, Any]) -> AssignmentRecord:
+    return AssignmentRecord.model_validate(record)

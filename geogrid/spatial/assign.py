@@ -13,6 +13,7 @@ import pandas as pd
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.errors import InvalidInput
 from geogrid.spatial.inputs import BUILDING, POINT, POLYGONAL, check_frame
@@ -357,7 +358,7 @@ def assign_addresses(
 def affected(
     buildings: gpd.GeoDataFrame,
     addresses: gpd.GeoDataFrame,
-    region: shapely.Geometry,
+    region: BaseGeometry,
     *,
     tolerance_m: float,
     address_building: pd.Series,
@@ -412,4 +413,4 @@ def affected(
         tree = shapely.STRtree(geoms[hit])
         found = tree.query(points[near], predicate="dwithin", distance=reach)
         moved[near[found[0]]] = True
-    return hit, moved
+    return np.asarray(hit), moved

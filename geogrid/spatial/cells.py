@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 _EPS_M = 1e-3  # how near two boundaries must run to count as shared
 _MIN_SHARED_M = 0.05  # shorter contacts (corners, slivers) do not connect cells
@@ -73,6 +74,22 @@ class CellGraph:
     shared_m: _Array
     face: _Array
     node_of: _Array
+
+    @classmethod
+    def empty(cls, n_buildings: int) -> "CellGraph":
+        """A graph of no nodes: ``n_buildings`` buildings, all outside."""
+        none = np.zeros(0)
+        return cls(
+            cells=np.empty(0, dtype=object),
+            xy=np.zeros((0, 2)),
+            households=np.zeros(0, dtype=np.int64),
+            area_m2=none,
+            perimeter_m=none,
+            edges=np.zeros((0, 2), dtype=np.int64),
+            shared_m=none,
+            face=np.zeros(0, dtype=np.int64),
+            node_of=np.full(n_buildings, -1),
+        )
 
     @property
     def crosses_through(self) -> _Array:
@@ -134,7 +151,7 @@ def components(n: int, edges: _Array) -> list[_Array]:
 
 
 def cell_graph(
-    area: shapely.Geometry,
+    area: BaseGeometry,
     footprints: _Array,
     households: _Array,
     *,
@@ -201,7 +218,7 @@ def _lines(lanes: _Array | None) -> _Array:
     return parts[np.isin(shapely.get_type_id(parts), (1, 2))]
 
 
-def _faces(area: shapely.Geometry, lines: _Array) -> _Array:
+def _faces(area: BaseGeometry, lines: _Array) -> _Array:
     """The area cut by the lanes that cross it through (lanes that end inside cut nothing)."""
     parts = shapely.get_parts(area)
     lines = lines[shapely.intersects(lines, area)] if len(lines) else lines
@@ -209,9 +226,7 @@ def _faces(area: shapely.Geometry, lines: _Array) -> _Array:
         return parts
     # Whole lanes, a little longer: a lane clipped to the area, or drawn to
     # end on its edge, ends a hair inside it and would never be noded to it.
-    noded = shapely.union_all(
-        np.append(_extend(lines, _REACH_M), shapely.boundary(area))
-    )
+    noded = shapely.union_all([*_extend(lines, _REACH_M), shapely.boundary(area)])
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     # polygonize also fills holes and closes rings outside; keep faces inside.
     faces = faces[shapely.contains_properly(area, shapely.point_on_surface(faces))]
@@ -231,7 +246,7 @@ def _extend(lines: _Array, reach_m: float) -> _Array:
         step = xy[end] - xy[inner]
         norm = np.hypot(*step.T)
         xy[end] += step * (reach_m / np.where(norm > 0, norm, np.inf))[:, None]
-    return shapely.linestrings(xy, indices=which)
+    return np.asarray(shapely.linestrings(xy, indices=which), dtype=object)
 
 
 def _merge_slivers(pieces: _Array, *labels: _Array) -> tuple[_Array, ...]:
@@ -297,9 +312,7 @@ def _sites(
     return xy[first], owner[first]
 
 
-def _building_cells(
-    xy: _Array, owner: _Array, n: int, area: shapely.Geometry
-) -> _Array:
+def _building_cells(xy: _Array, owner: _Array, n: int, area: BaseGeometry) -> _Array:
     """One cell per building: the union of its sites' Voronoi cells."""
     cells = np.full(n, None, dtype=object)
     if len(xy) == 0:
@@ -396,7 +409,7 @@ def _node_of(
     return node_of
 
 
-def _adjacency(pieces: _Array, outline: shapely.Geometry) -> tuple[_Array, _Array]:
+def _adjacency(pieces: _Array, outline: BaseGeometry) -> tuple[_Array, _Array]:
     """Pairs of pieces sharing an edge, and the edge's length.
 
     Cells of one Voronoi diagram match vertex for vertex along shared edges,

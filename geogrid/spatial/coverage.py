@@ -21,6 +21,7 @@ import pandas as pd
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.domain.findings import RULES
 from geogrid.errors import InvalidInput
@@ -54,6 +55,10 @@ _TOUCH_M = 0.01  # a child this close to a gap borders it: unions move edges by 
 _WIDTH_TOLERANCE_M = 0.01  # the finest search of maximum_inscribed_circle
 _RULE_RANK = {code: rank for rank, code in enumerate(RULES)}
 _Array = np.ndarray
+# One rule's findings as parallel columns: rule, codes, group, measure, geometry.
+_Found = tuple[_Array, list[tuple[Any, ...]], _Array, list[dict[str, Any]], _Array]
+# One finding: rule, codes, parent code, measure, geometry.
+_Row = tuple[str, tuple[Any, ...], Any, dict[str, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,9 @@ class _Children:
     rank: _Array
     tree: shapely.STRtree
 
-    def single(self, rule: str, idx: _Array, measure: list, where: _Array) -> tuple:
+    def single(
+        self, rule: str, idx: _Array, measure: list[dict[str, Any]], where: _Array
+    ) -> _Found:
         """Findings of one child each: rule, codes, group, measure, geometry."""
         codes = [(code,) for code in self.codes[idx]]
         return np.full(len(idx), rule), codes, self.group[idx], measure, where
@@ -132,7 +139,8 @@ def _holes(unions: _Array, which: _Array) -> tuple[_Array, _Array]:
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     inner = np.zeros(len(rings), dtype=bool)  # each part's exterior comes first
     inner[1:] = ring_part[1:] == ring_part[:-1]
-    holes, group = shapely.polygons(rings[inner]), owner[ring_part[inner]]
+    holes = np.asarray(shapely.polygons(rings[inner]), dtype=object)
+    group = owner[ring_part[inner]]
     # A hole may hold an island: another part of the same union inside it.
     hi, pj = shapely.STRtree(parts).query(holes, predicate="contains")
     islanded = np.unique(hi[owner[pj] == group[hi]])
@@ -179,7 +187,7 @@ def _ring_crumbs(
     return small[np.unique(pi[ring_group[hj] == owner[small[pi]]])]
 
 
-def _gaps(c: _Children, unions: _Array, outlines: _Array, o: CoverageOptions) -> tuple:
+def _gaps(c: _Children, unions: _Array, outlines: _Array, o: CoverageOptions) -> _Found:
     """Connected gap pieces (parent minus union, or holes without a parent).
 
     Holes of a union are all kept (a ring in the data is never numerical
@@ -206,7 +214,7 @@ def _gaps(c: _Children, unions: _Array, outlines: _Array, o: CoverageOptions) ->
     return np.where(thin, "sliver", "gap"), codes, owner, measure, pieces
 
 
-def _overlaps(c: _Children, min_area: float) -> tuple:
+def _overlaps(c: _Children, min_area: float) -> _Found:
     """Sibling pairs sharing at least ``min_area`` m², codes in order."""
     i, j = c.tree.query(c.geoms, predicate="intersects")
     keep = (c.rank[i] < c.rank[j]) & (c.group[i] == c.group[j])
@@ -223,7 +231,7 @@ def _overlaps(c: _Children, min_area: float) -> tuple:
     return np.full(len(i), "overlap"), codes, c.group[i], measure, shared[keep]
 
 
-def _outside(c: _Children, outlines: _Array, o: CoverageOptions) -> tuple:
+def _outside(c: _Children, outlines: _Array, o: CoverageOptions) -> _Found:
     """The part of each child beyond its parent grown by the tolerance."""
     has = ~(shapely.is_missing(outlines) | shapely.is_empty(outlines))
     zone = outlines.copy()
@@ -251,7 +259,7 @@ def _check(
     outlines: _Array,
     parent_codes: _Array,
     options: CoverageOptions,
-) -> list[tuple]:
+) -> list[_Row]:
     """Rows (rule, codes, parent, measure, geometry) of children in groups 0..G-1.
 
     ``outlines[g]`` is group g's parent, None when it has none.
@@ -281,7 +289,7 @@ def _check(
         _outside(c, outlines, options),
         c.single("edge_mismatch", lines, length, edges[lines]),
     )
-    rows = []
+    rows: list[_Row] = []
     for rule, tuples, owner, measure, where in found:  # five rules
         measure = [{k: _plain(v) for k, v in m.items()} for m in measure]
         rows += zip(
@@ -295,7 +303,7 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _frame_of(rows: list[tuple], crs: Any) -> gpd.GeoDataFrame:
+def _frame_of(rows: list[_Row], crs: Any) -> gpd.GeoDataFrame:
     """A findings frame of rows, sorted by rule, parent, codes and place."""
     if not rows:
         return empty_findings(crs)
@@ -312,7 +320,7 @@ def _frame_of(rows: list[tuple], crs: Any) -> gpd.GeoDataFrame:
 
 def area_findings(
     children: gpd.GeoDataFrame,
-    parent: shapely.Geometry | None,
+    parent: BaseGeometry | None,
     *,
     parent_code: str | None,
     options: CoverageOptions,
@@ -452,7 +460,7 @@ def _check_robust(
     outlines: _Array,
     parent_codes: _Array,
     options: CoverageOptions,
-) -> list[tuple]:
+) -> list[_Row]:
     """:func:`_check`, which GEOS may refuse on real digitising error, made total.
 
     Overlays can raise a TopologyException (side location conflict, free hole)
@@ -465,7 +473,7 @@ def _check_robust(
         return _check(geoms, codes, group, outlines, parent_codes, options)
     except shapely.errors.GEOSException:
         pass
-    rows: list[tuple] = []
+    rows: list[_Row] = []
     for g in range(len(outlines)):
         members = np.flatnonzero(group == g)
         one = (geoms[members], codes[members], np.zeros(len(members), dtype=int))
@@ -485,7 +493,7 @@ def _check_robust(
 
 def _unprocessable(
     geoms: _Array, codes: _Array, parent_code: object, exc: Exception
-) -> tuple:
+) -> _Row:
     """The finding for a parent whose children GEOS cannot overlay."""
     where = shapely.envelope(shapely.GeometryCollection(list(geoms)))
     # GEOS names the failure and the point: the kind is kept, the text is not

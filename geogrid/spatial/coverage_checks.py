@@ -6,6 +6,7 @@ work vectorised over features, results as findings frames.
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -279,7 +280,7 @@ def service_findings(
     home_codes = homes["code"].to_numpy(dtype=object)
     home_rank = pd.factorize(home_codes, sort=True)[0]
     m = len(communities)
-    parts = []
+    parts: list[tuple[list[Any], list[Any], list[Any], list[Any]]] = []
     for k, (kind, mask) in enumerate(served.items()):  # kinds: a handful
         rows = summary.iloc[k * m : (k + 1) * m]
         hit = np.flatnonzero(rows["homes_uncovered"].to_numpy() > 0)
@@ -294,19 +295,25 @@ def service_findings(
                 [(c, *t) for c, t in zip(rows["community_code"], tuples, strict=True)],
                 rows["community_code"].tolist(),
                 [_measure(kind, r) for r in rows.itertuples(index=False)],
-                list(spots),
+                list(np.asarray(spots, dtype=object)),
             )
         )
-    codes, parents, measures, spots = (
-        [x for part in parts for x in part[i]] for i in range(4)
-    )
+    codes = [x for part in parts for x in part[0]]
+    parents = [x for part in parts for x in part[1]]
+    measures = [x for part in parts for x in part[2]]
+    places = [x for part in parts for x in part[3]]
     return findings_frame(
-        ["service_radius"] * len(codes), codes, parents, measures, spots, crs=homes.crs
+        ["service_radius"] * len(codes), codes, parents, measures, places, crs=homes.crs
     )
 
 
-def _measure(kind: str, row: tuple) -> dict:
+def _measure(kind: str, row: tuple[Any, ...]) -> dict[str, Any]:
     """The measure of one ``service_radius`` finding, as plain floats."""
-    names = ("radius_m", "households_uncovered", "residents_uncovered")
-    names += ("households_total", "share_covered")
+    names = (
+        "radius_m",
+        "households_uncovered",
+        "residents_uncovered",
+        "households_total",
+        "share_covered",
+    )
     return {"kind": kind} | {name: float(getattr(row, name)) for name in names}

@@ -14,6 +14,7 @@ import pandas as pd
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.domain.findings import FINDING_COLUMNS, RULES
 
@@ -23,10 +24,10 @@ _Array = np.ndarray
 
 def findings_frame(
     rules: Sequence[str],
-    codes: Sequence[tuple],
+    codes: Sequence[tuple[Any, ...]],
     parent_codes: Sequence[str | None],
-    measures: Sequence[dict],
-    geometry: Sequence[shapely.Geometry | None],
+    measures: Sequence[dict[str, Any]],
+    geometry: Sequence[BaseGeometry | None] | _Array,
     *,
     crs: Any = None,
 ) -> gpd.GeoDataFrame:
@@ -79,14 +80,16 @@ def empty_findings(crs: Any = None) -> gpd.GeoDataFrame:
     return findings_frame([], [], [], [], [], crs=crs)
 
 
-def object_array(values: Sequence) -> _Array:
+def object_array(values: Sequence[Any] | _Array) -> _Array:
     """A 1-d object array, even of tuples (np.asarray would make them a 2-d array)."""
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)
     return out
 
 
-def code_tuples(n: int, owner: _Array, values: _Array, rank: _Array) -> list[tuple]:
+def code_tuples(
+    n: int, owner: _Array, values: _Array, rank: _Array
+) -> list[tuple[Any, ...]]:
     """Per owner 0..n-1 the tuple of its values, ordered by rank; ``()`` for none."""
     order = np.lexsort((rank, owner))
     cuts = np.searchsorted(owner[order], np.arange(1, n))

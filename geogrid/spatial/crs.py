@@ -81,8 +81,10 @@ def parse_crs(value: str) -> CrsSpec:
     """
     text = value.strip()
     alias = _ALIASES.get(re.sub(r"[\s_\-]", "", text.lower()), text)
-    if alias in ("gcj02", "bd09"):
-        return CrsSpec(alias, pyproj.CRS.from_epsg(4326), alias)
+    if alias == "gcj02":
+        return CrsSpec("gcj02", pyproj.CRS.from_epsg(4326), alias)
+    if alias == "bd09":
+        return CrsSpec("bd09", pyproj.CRS.from_epsg(4326), alias)
     try:
         crs = pyproj.CRS.from_user_input(f"EPSG:{alias}" if alias.isdigit() else alias)
     except CRSError:
@@ -312,7 +314,9 @@ def to_storage(geoms: gpd.GeoSeries, spec: CrsSpec) -> gpd.GeoSeries:
         return out
 
     # include_z=None keeps a Z value where a geometry has one.
-    values = shapely.transform(np.asarray(geoms.array), transform, include_z=None)
+    values = shapely.transform(  # type: ignore[call-overload]  # None: newer than the stubs
+        np.asarray(geoms.array, dtype=object), transform, include_z=None
+    )
     return gpd.GeoSeries(values, index=geoms.index, crs=STORAGE_CRS, name=geoms.name)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.spatial.crs import STORAGE_CRS
 from geogrid.spatial.inputs import POLYGONAL, check_frame
@@ -43,7 +44,7 @@ class CurrentGrids:
 
 
 def current_grids(
-    area: shapely.Geometry,
+    area: BaseGeometry,
     existing: gpd.GeoDataFrame | None,
     crs: object,
     inner: _Array,
@@ -97,7 +98,7 @@ def current_grids(
     return CurrentGrids(codes, geoms, load.astype(np.int64), count, drawn)
 
 
-def _drop_slivers(geom: shapely.Geometry) -> shapely.Geometry:
+def _drop_slivers(geom: BaseGeometry) -> BaseGeometry:
     parts = shapely.get_parts(geom)
     parts = parts[
         (shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= _SLIVER_M2)

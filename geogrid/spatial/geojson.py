@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 PRECISION = 7
 """Decimal places kept: 1e-7° is about 1 cm, finer than any survey we import."""
 
 
 def rfc7946_geometries(
-    geoms: Sequence[shapely.Geometry | None] | np.ndarray, *, precision: int = PRECISION
+    geoms: Sequence[BaseGeometry | None] | np.ndarray, *, precision: int = PRECISION
 ) -> list[dict[str, Any] | None]:
     """GeoJSON geometry objects as RFC 7946 wants them (RFC 7946 几何).
 

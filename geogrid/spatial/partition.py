@@ -169,16 +169,16 @@ def _renumber(labels: _Array) -> _Array:
 def _kmeans(xy: _Array, weights: _Array, k: int, rng: np.random.Generator) -> _Array:
     """Household-weighted k-means++ centres, then a few Lloyd rounds."""
     w = weights if weights.sum() > 0 else np.ones(len(xy))
-    centres = [xy[rng.choice(len(xy), p=w / w.sum())]]
-    nearest = ((xy - centres[0]) ** 2).sum(1)
+    chosen = [xy[rng.choice(len(xy), p=w / w.sum())]]
+    nearest = ((xy - chosen[0]) ** 2).sum(1)
     for _ in range(k - 1):
         p = nearest * w
         pick = (
             rng.choice(len(xy), p=p / p.sum()) if p.sum() > 0 else rng.integers(len(xy))
         )
-        centres.append(xy[pick])
+        chosen.append(xy[pick])
         nearest = np.minimum(nearest, ((xy - xy[pick]) ** 2).sum(1))
-    centres = np.array(centres)
+    centres = np.array(chosen)
     for _ in range(_LLOYD_ROUNDS):
         owner = ((xy[:, None, :] - centres[None, :, :]) ** 2).sum(-1).argmin(1)
         mass = np.bincount(owner, w, k)

@@ -18,8 +18,18 @@ import pandas as pd
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import split as split_polygon
 
+from geogrid.domain.answers import (
+    BuildingMove,
+    DraftChanges,
+    GridChanges,
+    HolderRef,
+    HouseholdCounts,
+    MissingRole,
+    PeopleImpact,
+)
 from geogrid.errors import InvalidInput, NotFound
 from geogrid.spatial.assign import assign_buildings
 from geogrid.spatial.cells import cell_graph
@@ -177,8 +187,8 @@ def move_buildings(
     points = shapely.point_on_surface(buildings.geometry.to_numpy())
     receiving = draft.geometry.iloc[target]
     out = draft.copy()
-    handed: list[tuple[shapely.Geometry, list[str]]] = []
-    edge_cells: list[tuple[shapely.Geometry, str]] = []
+    handed: list[tuple[BaseGeometry, list[str]]] = []
+    edge_cells: list[tuple[BaseGeometry, str]] = []
     for i, grid in enumerate(draft.geometry):
         if i == target:
             continue
@@ -224,14 +234,14 @@ _TOUCH_M = 0.05  # land sharing less edge than this only meets at a corner
 
 
 def _check_reaches(
-    receiving: shapely.Geometry,
-    handed: list[tuple[shapely.Geometry, list[str]]],
-    staying: list[tuple[shapely.Geometry, str]],
+    receiving: BaseGeometry,
+    handed: list[tuple[BaseGeometry, list[str]]],
+    staying: list[tuple[BaseGeometry, str]],
     to: str,
 ) -> None:
     """Every handed cell must border the receiving grid, itself or through others."""
 
-    def borders(a: shapely.Geometry, b: shapely.Geometry) -> bool:
+    def borders(a: BaseGeometry, b: BaseGeometry) -> bool:
         return bool(
             shapely.length(shapely.intersection(a.boundary, b.buffer(SNAP_M)))
             > _TOUCH_M
@@ -312,7 +322,7 @@ def knit_edges(
     reshaped = np.flatnonzero(changed)
     if not len(reshaped) or not len(geoms):
         return after
-    original = shapely.multipoints(shapely.get_coordinates(before.to_numpy()))
+    original = shapely.MultiPoint(shapely.get_coordinates(before.to_numpy()))
     for i in reshaped:
         geoms[i] = _snapped(geoms[i], original, tolerance)
     near = shapely.STRtree(geoms).query(
@@ -321,14 +331,14 @@ def knit_edges(
     for k, j in zip(*near, strict=True):
         i = reshaped[k]
         if i != j:
-            vertices = shapely.multipoints(shapely.get_coordinates(geoms[i]))
+            vertices = shapely.MultiPoint(shapely.get_coordinates(geoms[i]))
             geoms[j] = _snapped(geoms[j], vertices, tolerance)
     return after.set_geometry(gpd.GeoSeries(geoms, index=after.index, crs=after.crs))
 
 
 def _snapped(
-    geom: shapely.Geometry, vertices: shapely.Geometry, tolerance: float
-) -> shapely.Geometry:
+    geom: BaseGeometry, vertices: BaseGeometry, tolerance: float
+) -> BaseGeometry:
     """``geom`` with ``vertices`` within ``tolerance`` snapped onto or inserted into it."""
     out = shapely.snap(geom, vertices, tolerance)
     # Snapping moves the outline by at most the tolerance: more area change
@@ -339,18 +349,16 @@ def _snapped(
     return out
 
 
-def _clean(geom: shapely.Geometry) -> shapely.Geometry:
+def _clean(geom: BaseGeometry) -> BaseGeometry:
     """Drop the hairline slivers floating-point overlay leaves (under 1 cm²)."""
     parts = [p for p in shapely.get_parts(shapely.make_valid(geom)) if p.area > 1e-4]
     parts = [p for p in parts if p.geom_type == "Polygon"]
     if not parts:
         return shapely.Polygon()
     merged = shapely.union_all(parts)
-    return (
-        merged
-        if merged.geom_type != "MultiPolygon" or len(merged.geoms) > 1
-        else merged.geoms[0]
-    )
+    if isinstance(merged, shapely.MultiPolygon) and len(merged.geoms) == 1:
+        return merged.geoms[0]
+    return merged
 
 
 def impact(
@@ -361,7 +369,7 @@ def impact(
     grid_roles: Sequence[tuple[str, str]],
     *,
     rule: Any,
-) -> dict[str, Any]:
+) -> DraftChanges:
     """What a draft changes against the current grids (影响分析).
 
     Args:
@@ -405,29 +413,31 @@ def impact(
     grid_holders = holders[holders["target_level"] == "grid"]
     building_holders = holders[holders["target_level"] == "building"]
     moved_codes = set(moved["code"])
-    return {
-        "grids": {"added": added, "removed": removed, "changed": changed},
-        "households": {
-            "before": households(before),
-            "after": households(after),
-        },
-        "moves": [
-            {
-                "building": r.code,
-                "name": r.name,
-                "from": r.from_grid,
-                "to": r.to_grid,
-                "households": int(r.households),
-                "addresses": int(r.addresses),
-            }
+
+    def refs(rows: pd.DataFrame) -> list[HolderRef]:
+        keys = ["person_code", "name", "title", "target_code"]
+        return [HolderRef.model_validate(r) for r in rows[keys].to_dict("records")]
+
+    return DraftChanges(
+        grids=GridChanges(added=added, removed=removed, changed=changed),
+        households=HouseholdCounts(before=households(before), after=households(after)),
+        moves=[
+            BuildingMove(
+                building=r.code,
+                name=None if pd.isna(r.name) else str(r.name),
+                from_grid=None if pd.isna(r.from_grid) else r.from_grid,
+                to_grid=None if pd.isna(r.to_grid) else r.to_grid,
+                households=int(r.households),
+                addresses=int(r.addresses),
+            )
             for r in moved.itertuples()
         ],
-        "people": {
-            "left_without_grid": grid_holders[
-                grid_holders["target_code"].isin(removed)
-            ][["person_code", "name", "title", "target_code"]].to_dict("records"),
-            "new_grids_missing": [
-                {"grid": code, "title": title}
+        people=PeopleImpact(
+            left_without_grid=refs(
+                grid_holders[grid_holders["target_code"].isin(removed)]
+            ),
+            new_grids_missing=[
+                MissingRole(grid=code, title=title)
                 for code in added
                 for key, title in grid_roles
                 if grid_holders[
@@ -435,8 +445,8 @@ def impact(
                     & (grid_holders["role"] == key)
                 ].empty
             ],
-            "building_changed_grid": building_holders[
-                building_holders["target_code"].isin(moved_codes)
-            ][["person_code", "name", "title", "target_code"]].to_dict("records"),
-        },
-    }
+            building_changed_grid=refs(
+                building_holders[building_holders["target_code"].isin(moved_codes)]
+            ),
+        ),
+    )

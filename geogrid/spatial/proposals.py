@@ -37,6 +37,7 @@ import pandas as pd
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.errors import InvalidInput
 from geogrid.spatial.cells import CellGraph, cell_graph
@@ -77,7 +78,7 @@ class Proposal:
 
 
 def propose_grids(
-    community: shapely.Geometry,
+    community: BaseGeometry,
     buildings: gpd.GeoDataFrame,
     *,
     band: tuple[int, int],
@@ -182,7 +183,7 @@ def _check_band(band: tuple[int, int]) -> tuple[int, int]:
     return low, high
 
 
-def _metric_area(community: shapely.Geometry, crs: object) -> shapely.Geometry:
+def _metric_area(community: BaseGeometry, crs: object) -> BaseGeometry:
     geom = gpd.GeoSeries([community], crs=STORAGE_CRS).to_crs(crs).iloc[0]
     if geom is None or shapely.get_type_id(geom) not in POLYGONAL or geom.is_empty:
         kind = "None" if geom is None else geom.geom_type
@@ -235,7 +236,7 @@ def _metric_lines(lanes: gpd.GeoSeries, crs: object) -> _Array:
 
 
 def _plan(
-    area: shapely.Geometry,
+    area: BaseGeometry,
     old: CurrentGrids,
     footprints: _Array,
     inner: _Array,
@@ -244,7 +245,7 @@ def _plan(
     band: tuple[int, int],
     seed: int,
     problems: list[str],
-) -> tuple[_Array, list[shapely.Geometry], list[str | None], list[bool]]:
+) -> tuple[_Array, list[BaseGeometry], list[str | None], list[bool]]:
     """Grid per building, and each grid's outline, old code and kept flag."""
     low, high = band
     keep = (
@@ -262,9 +263,9 @@ def _plan(
         graph = (
             cell_graph(remainder, footprints[rest], households[rest], lanes=lines)
             if not remainder.is_empty
-            else None
+            else CellGraph.empty(int(rest.sum()))  # the kept grids cover it all
         )
-        parts = graph.components() if graph is not None else []
+        parts = graph.components()
         joins: dict[int, list[int]] = {}
         extra = np.zeros(len(kept), dtype=np.int64)
         freed = None
@@ -292,13 +293,13 @@ def _plan(
     )
 
 
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     """The polygons of an overlay result (a difference can leave lines and points)."""
     parts = shapely.get_parts(geom)
     return shapely.union_all(parts[np.isin(shapely.get_type_id(parts), POLYGONAL)])
 
 
-def _shared_with(part: shapely.Geometry, grids: _Array) -> _Array:
+def _shared_with(part: BaseGeometry, grids: _Array) -> _Array:
     """Length of ``part``'s outline along each grid."""
     if len(grids) == 0:
         return np.zeros(0)
@@ -310,19 +311,19 @@ def _assemble(
     old: CurrentGrids,
     kept: _Array,
     holder: _Array,
-    graph: CellGraph | None,
+    graph: CellGraph,
     parts: list[_Array],
     joins: dict[int, list[int]],
     band: tuple[int, int],
     seed: int,
     problems: list[str],
     n_buildings: int,
-) -> tuple[_Array, list[shapely.Geometry], list[str | None], list[bool]]:
+) -> tuple[_Array, list[BaseGeometry], list[str | None], list[bool]]:
     grid_of = np.full(n_buildings, -1)
     rest = np.flatnonzero(holder < 0)
     placed = holder >= 0
     grid_of[placed] = holder[placed]
-    geoms: list[shapely.Geometry] = []
+    geoms: list[BaseGeometry] = []
     for j in range(len(kept)):
         extra = [graph.cells[parts[p]] for p in joins.get(j, [])]
         geom = old.geoms[kept[j]]
@@ -361,8 +362,8 @@ def _assemble(
                 node_label[nodes[zone[labels == r]]] = len(geoms)
                 geoms.append(shapely.union_all(graph.cells[nodes[zone[labels == r]]]))
                 kept_codes.append(None)
-        mine = np.flatnonzero(np.isin(graph.node_of, nodes))
-        grid_of[rest[mine]] = node_label[graph.node_of[mine]]
+        split = np.flatnonzero(np.isin(graph.node_of, nodes))
+        grid_of[rest[split]] = node_label[graph.node_of[split]]
     return grid_of, geoms, kept_codes, [c is not None for c in kept_codes]
 
 
@@ -370,7 +371,7 @@ def _proposal(
     codes: _Array,
     households: _Array,
     grid_of: _Array,
-    geoms: list[shapely.Geometry],
+    geoms: list[BaseGeometry],
     kept_codes: list[str | None],
     is_kept: list[bool],
     band: tuple[int, int],

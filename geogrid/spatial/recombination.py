@@ -92,7 +92,9 @@ def _best_split(
         key = [d0[v] - d1[v] for v in nodes]
         order = [
             nodes[i]
-            for i in np.lexsort((np.arange(len(nodes)), [d0[v] for v in nodes], key))
+            for i in np.lexsort(
+                (np.arange(len(nodes)), np.array([d0[v] for v in nodes]), np.array(key))
+            )
         ]
         found = _scan(regions, order, inside)
         if found is not None and (best is None or found[0] < best[0]):

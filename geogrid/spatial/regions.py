@@ -98,7 +98,7 @@ def shortest(
     label = [-1] * n
     dist = [math.inf] * n
     nbrs = links.nbrs
-    heap = []
+    heap: list[tuple[float, int, int]] = []
     for r, s in enumerate(sources):  # a source is its own, however late it starts
         label[s], dist[s] = r, starts[r]
     for r, s in enumerate(sources):

@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from geogrid.store.batches import utcnow
+from geogrid.store.frames import changed_rows
 from geogrid.store.models import ApiToken, AuditEntry, User
 
 
@@ -81,7 +82,7 @@ def revoke_tokens(session: Session, user_id: int, *, kind: str | None = None) ->
     )
     if kind is not None:
         stmt = stmt.where(ApiToken.kind == kind)
-    return session.execute(stmt.values(revoked=True)).rowcount or 0
+    return changed_rows(session, stmt.values(revoked=True))
 
 
 def audit(
@@ -120,7 +121,7 @@ def audit_entries(
     return [
         {
             "id": e.id,
-            "at": e.at.isoformat(),
+            "at": e.at,
             "actor": e.actor,
             "action": e.action,
             "target": e.target,

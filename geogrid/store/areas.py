@@ -24,7 +24,7 @@ def valid_at(model: Any, when: datetime | None) -> Any:
 
 def valid_during(model: Any, start: datetime | None, end: datetime | None) -> Any:
     """Rows valid at some moment between ``start`` and ``end`` (None: open)."""
-    conditions = [true()]
+    conditions: list[Any] = [true()]
     if end is not None:
         conditions.append(model.valid_from <= end)
     if start is not None:
@@ -62,7 +62,7 @@ def areas_frame(
         stmt = stmt.where(Area.code.in_(list(codes)))
     if parent_codes is not None:
         named = [c for c in parent_codes if c is not None]
-        cond = Area.parent_code.in_(named)
+        cond: Any = Area.parent_code.in_(named)
         if None in parent_codes:
             cond = or_(cond, Area.parent_code.is_(None))
         stmt = stmt.where(cond)

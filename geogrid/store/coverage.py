@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 import geopandas as gpd
 
-from geogrid.store.frames import insert_rows, read_frame, wkb_of
+from geogrid.store.frames import changed_rows, insert_rows, read_frame, wkb_of
 from geogrid.store.models import CoverageFinding, CoverageReport, FindingException
 
 FINDING_FIELDS = (
@@ -131,7 +131,6 @@ def accept(
 
 def revoke(session: Session, key: str) -> int:
     """Withdraw an acceptance; returns how many were removed."""
-    result = session.execute(
-        delete(FindingException).where(FindingException.key == key)
+    return changed_rows(
+        session, delete(FindingException).where(FindingException.key == key)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -33,7 +33,7 @@ def _bounds(session: Session, model: Any, where: list[Any]) -> Bbox | None:
         if session.get_bind().dialect.name == "postgresql"
         else ("MbrMinX", "MbrMinY", "MbrMaxX", "MbrMaxY")
     )
-    aggregates = (func.min, func.min, func.max, func.max)
+    aggregates: tuple[Any, ...] = (func.min, func.min, func.max, func.max)
     row = session.execute(
         select(
             *(

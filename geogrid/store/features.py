@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import geopandas as gpd
 
-from geogrid.store.frames import insert_rows, read_frame, wkb_of
+from geogrid.store.frames import changed_rows, insert_rows, read_frame, wkb_of
 from geogrid.store.models import Address, Base, Building, Lane, ServiceCentre
 
 FEATURE_MODELS: dict[str, type[Base]] = {
@@ -53,10 +53,9 @@ def replace_features(
     codes = [r["code"] for r in rows]
     replaced = 0
     for start in range(0, len(codes), 10_000):
-        result = session.execute(
-            delete(model).where(model.code.in_(codes[start : start + 10_000]))
+        replaced += changed_rows(
+            session, delete(model).where(model.code.in_(codes[start : start + 10_000]))
         )
-        replaced += result.rowcount  # type: ignore[attr-defined]
     insert_rows(session, model, rows, geoms)
     return replaced
 

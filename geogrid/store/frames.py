@@ -3,14 +3,17 @@
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Connection,
+    CursorResult,
+    Executable,
     Select,
     String,
+    Table,
     any_,
     bindparam,
     func,
@@ -22,6 +25,7 @@ from sqlalchemy.orm import Session
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geogrid.store.models import SRID, Base
 
@@ -55,10 +59,16 @@ def one_of(session: Session, column: Any, values: Sequence[str]) -> Any:
     values = [str(v) for v in values]
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(String)))
-    unpacked = select(literal_column("value")).select_from(
+    unpacked: Select[Any] = select(literal_column("value")).select_from(
         func.json_each(bindparam(None, json.dumps(values), type_=String))
     )
     return column.in_(unpacked)
+
+
+def changed_rows(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE; how many rows it changed."""
+    result = session.execute(statement)
+    return int(cast("CursorResult[Any]", result).rowcount)
 
 
 def wkb_of(column: Any) -> Any:
@@ -70,7 +80,7 @@ def insert_rows(
     session: Session,
     model: Model,
     rows: Sequence[dict[str, Any]],
-    geoms: Sequence[shapely.Geometry | None] | np.ndarray,
+    geoms: Sequence[BaseGeometry | None] | np.ndarray,
 ) -> None:
     """Bulk-insert ``rows`` with their geometries in the session's transaction.
 
@@ -84,7 +94,7 @@ def insert_rows(
         return
     connection = session.connection()
     dialect = connection.dialect
-    table = model.__table__
+    table = cast("Table", model.__table__)
     names = list(rows[0])
     processors = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect)

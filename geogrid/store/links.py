@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, literal_column, or_, select, table
+from sqlalchemy import Select, func, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
 import geopandas as gpd
@@ -88,7 +88,7 @@ def in_bbox(session: Session, model: Any, bbox: tuple[float, ...]) -> Any:
         )
         return model.geom.op("&&")(envelope)
     frame = func.BuildMbr(minx - eps, miny - eps, maxx + eps, maxy + eps, 4326)
-    index = (
+    index: Select[Any] = (
         select(literal_column("ROWID"))
         .select_from(table("SpatialIndex"))
         .where(
@@ -160,4 +160,4 @@ def households_by_grid(session: Session, grid_codes: Sequence[str]) -> dict[str,
         .where(one_of(session, Building.grid_code, grid_codes))
         .group_by(Building.grid_code)
     )
-    return {code: int(n or 0) for code, n in rows}
+    return {code: int(n or 0) for code, n in rows if code is not None}

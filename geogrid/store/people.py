@@ -5,10 +5,11 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from geogrid.store.areas import valid_at
+from geogrid.store.frames import changed_rows
 from geogrid.store.models import (
     Area,
     Assignment,
@@ -61,9 +62,9 @@ def existing_targets(session: Session, level: str, codes: Collection[str]) -> se
     """Which ``codes`` name a current target at ``level`` (an area level, building or lane)."""
     codes = list(codes)
     if level == "building":
-        col, cond = Building.code, True
+        col, cond = Building.code, true()
     elif level == "lane":
-        col, cond = Lane.code, True
+        col, cond = Lane.code, true()
     else:
         col, cond = Area.code, (Area.level == level) & valid_at(Area, None)
     found: set[str] = set()
@@ -230,12 +231,14 @@ def update_person(
     session: Session, code: str, version: int, values: dict[str, Any]
 ) -> bool:
     """Change a person if still at ``version`` (one atomic UPDATE); False when stale."""
-    result = session.execute(
-        update(Person)
-        .where(Person.code == code, Person.version == version)
-        .values(**values, version=version + 1)
+    return bool(
+        changed_rows(
+            session,
+            update(Person)
+            .where(Person.code == code, Person.version == version)
+            .values(**values, version=version + 1),
+        )
     )
-    return bool(result.rowcount)
 
 
 def assignment_by_id(session: Session, assignment_id: int) -> Assignment | None:
@@ -257,16 +260,18 @@ def end_assignment(
     session: Session, assignment_id: int, version: int, at: datetime
 ) -> bool:
     """End an assignment if still current and at ``version``; False when stale."""
-    result = session.execute(
-        update(Assignment)
-        .where(
-            Assignment.id == assignment_id,
-            Assignment.version == version,
-            Assignment.valid_to.is_(None),
+    return bool(
+        changed_rows(
+            session,
+            update(Assignment)
+            .where(
+                Assignment.id == assignment_id,
+                Assignment.version == version,
+                Assignment.valid_to.is_(None),
+            )
+            .values(valid_to=at, version=version + 1),
         )
-        .values(valid_to=at, version=version + 1)
     )
-    return bool(result.rowcount)
 
 
 def add_assignment(session: Session, values: dict[str, Any]) -> Assignment:

@@ -215,3 +215,28 @@ def test_assignments_list_by_target(api: TestClient) -> None:
     roles = {a["role"] for a in page["items"]}
     assert {"grid_head", "grid_worker", "police"} <= roles
     assert api.get("/assignments").status_code == 403
+
+
+def test_a_write_is_seen_by_the_very_next_lookup(api: TestClient) -> None:
+    # Only the write's own signal may refresh the lookups here: their periodic
+    # check of the data version is pushed an hour away.
+    api.app.state.lookup.recheck_s = 3600  # type: ignore[attr-defined]
+    staff = login(api, "li", "staff-pass")
+    api.get("/lookup", params={"lon": LON, "lat": LAT}, headers=staff)
+    held = api.get("/assignments", params={"target_code": GRID}, headers=staff).json()[
+        "items"
+    ]
+    code = next(a["person_code"] for a in held if a["role"] == "grid_worker")
+    person = api.get(f"/people/{code}", headers=staff)
+
+    changed = api.patch(
+        f"/people/{code}",
+        json={"phone": "13912345678"},
+        headers=staff | {"If-Match": person.headers["ETag"]},
+    )
+    answer = api.get("/lookup", params={"lon": LON, "lat": LAT}, headers=staff).json()
+
+    assert changed.status_code == 200
+    grid = next(level for level in answer["chain"] if level["level"] == "grid")
+    phones = {c["role"]: c["phone"] for c in grid["holders"]}
+    assert phones["grid_worker"] == "13912345678"

@@ -135,7 +135,7 @@ def test_plan_propose_writes_grids_and_makes_a_plan(
     proposed = gpd.read_file(output)
     assert sorted(proposed["code"]) == sorted(plan.grids["code"])
     assert set(proposed["code"]).isdisjoint(_grids(sample_copy))  # no reused code
-    assert [s["op"] for s in plan.steps] == ["base", "replace"]
+    assert [s.op for s in plan.steps] == ["base", "replace"]
     checked = invoke(run, "plan", "check", found[1], "--format", "json")
     # No gap or overlap; the errors it adds are the new grids' vacant roles.
     assert checked.exit_code == 1
@@ -227,7 +227,9 @@ def test_plan_rollback_publishes_the_old_grids_again(
 ) -> None:
     plan_id = _new(run)
     _split(run, sample_copy, plan_id)
-    before = planning.plan_state(sample_copy, plan_id).steps[0]["at"][:19]
+    before = (
+        f"{planning.plan_state(sample_copy, plan_id).steps[0].at:%Y-%m-%dT%H:%M:%S}"
+    )
     invoke(run, "plan", "publish", plan_id)
 
     result = invoke(run, "plan", "rollback", "--community", COMMUNITY, "--to", before)

@@ -109,7 +109,7 @@ def test_search_finds_a_building_and_lands_on_it(
 
     text = _popup_text(browser)
     assert building.name in text
-    assert building.cards[0]["title"] in text
+    assert building.cards[0].title in text
     spot = building.geometry.representative_point()
     assert browser.execute_script(  # type: ignore[attr-defined]
         f"return {MAP}.getBounds().contains([arguments[0], arguments[1]])",
@@ -236,10 +236,10 @@ def test_on_a_phone_a_found_building_shows_its_grid_worker_to_call(
 
     path, data = site
     workers = {
-        g.code: c["name"]
+        g.code: c.name
         for g in data.grids  # type: ignore[attr-defined]
         for c in g.cards
-        if c["title"] == "网格员" and c.get("phone") and "*" not in c["phone"]
+        if c.title == "网格员" and c.phone and "*" not in c.phone
     }
     building = next(b for b in data.buildings if b.grid in workers)  # type: ignore[attr-defined]
     browser.set_window_size(390, 844)  # type: ignore[attr-defined]

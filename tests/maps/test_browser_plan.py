@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from geogrid.domain.answers import PlanImpact
 from geogrid.maps.base import write_site
 from geogrid.maps.plan import plan_diff_map
 from geogrid.services.planning import plan_frames
@@ -20,23 +21,23 @@ MOVED_CODES = (
 
 
 @pytest.fixture
-def opened(sample_copy: Bind, tmp_path: Path, browser: object) -> dict:
+def opened(sample_copy: Bind, tmp_path: Path, browser: object) -> PlanImpact:
     impact = split_plan(sample_copy)
-    old, new, buildings = plan_frames(sample_copy, impact["plan"]["id"])
+    old, new, buildings = plan_frames(sample_copy, impact.plan.id)
     write_site({"plan": plan_diff_map(impact, old, new, buildings)}, tmp_path)
     browser.get((tmp_path / "plan.html").as_uri())  # type: ignore[attr-defined]
     return impact
 
 
 def test_the_plan_map_draws_every_moving_building_offline_without_errors(
-    opened: dict, browser: object
+    opened: PlanImpact, browser: object
 ) -> None:
     from selenium.webdriver.common.by import By
 
     codes = browser.execute_script(MOVED_CODES)  # type: ignore[attr-defined]
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]  # type: ignore[attr-defined]
 
-    assert sorted(codes) == sorted(m["building"] for m in opened["moves"])
+    assert sorted(codes) == sorted(m.building for m in opened.moves)
     assert browser.find_elements(By.CSS_SELECTOR, "path.geogrid-old")  # type: ignore[attr-defined]
     assert browser.find_elements(By.CSS_SELECTOR, "path.geogrid-added")  # type: ignore[attr-defined]
     assert browser.find_elements(By.CSS_SELECTOR, "path.geogrid-changed")  # type: ignore[attr-defined]
@@ -44,14 +45,14 @@ def test_the_plan_map_draws_every_moving_building_offline_without_errors(
 
 
 def test_clicking_a_moving_building_shows_from_and_to(
-    opened: dict, browser: object
+    opened: PlanImpact, browser: object
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    move = opened["moves"][0]
+    move = opened.moves[0]
     path = browser.find_elements(  # type: ignore[attr-defined]
-        By.CSS_SELECTOR, f"path.geogrid-moved.geogrid-b-{move['building']}"
+        By.CSS_SELECTOR, f"path.geogrid-moved.geogrid-b-{move.building}"
     )[0]
     browser.execute_script(  # type: ignore[attr-defined]
         "arguments[0].scrollIntoView();"
@@ -69,11 +70,12 @@ def test_clicking_a_moving_building_shows_from_and_to(
                     e.get_attribute("textContent")
                     for e in b.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")
                 )
-                if move["building"] in t
+                if move.building in t
             ),
             None,
         )
     )
     assert "东街社区第1网格 → 东街社区第8网格" in text
-    assert f"{move['households']}" in text
-    assert move["name"] in text
+    assert f"{move.households}" in text
+    assert move.name
+    assert move.name in text

@@ -7,6 +7,7 @@ import pytest
 
 from shapely.geometry import box
 
+from geogrid.domain.answers import ContactCard
 from geogrid.maps.cards import (
     card_filename,
     cards_index,
@@ -128,7 +129,15 @@ def test_hostile_names_are_text(name: str) -> None:
         name,
         "grid",
         box(107.3, 35.3, 107.31, 35.31),
-        [{"title": "网格长", "name": name, "phone": "138****0001", "duties": name}],
+        [
+            ContactCard(
+                role="grid_head",
+                title="网格长",
+                name=name,
+                phone="138****0001",
+                duties=name,
+            )
+        ],
     )
 
     page = contact_card_page(
@@ -148,13 +157,14 @@ def test_card_shows_only_whitelisted_fields() -> None:
         "grid",
         box(0, 0, 1, 1),
         [
-            {
-                "title": "网格员",
-                "name": "张伟",
-                "phone": "138****0001",
-                "organisation": "秘密单位",
-                "private_note": "SENTINEL",
-            }
+            ContactCard(
+                role="grid_worker",
+                title="网格员",
+                name="张伟",
+                phone="138****0001",
+                organisation="秘密单位",
+                employment="SENTINEL",
+            )
         ],
     )
 

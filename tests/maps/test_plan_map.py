@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+from geogrid.domain.answers import PlanImpact
 from geogrid.maps.base import write_site
 from geogrid.maps.plan import plan_diff_map
 from geogrid.services.planning import plan_frames
@@ -12,8 +13,8 @@ from tests.plans import GRID, MERGED_AWAY, NEW, merge_plan, split_plan
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
-def _page(bind: Bind, impact: dict, tmp_path: Path) -> str:
-    old, new, buildings = plan_frames(bind, impact["plan"]["id"])
+def _page(bind: Bind, impact: PlanImpact, tmp_path: Path) -> str:
+    old, new, buildings = plan_frames(bind, impact.plan.id)
     write_site({"plan": plan_diff_map(impact, old, new, buildings)}, tmp_path)
     return (tmp_path / "plan.html").read_text(encoding="utf-8")
 
@@ -28,18 +29,18 @@ def test_plan_map_draws_old_and_new_boundaries_and_moving_buildings(
     impact = split_plan(sample_copy)
     page = _page(sample_copy, impact, tmp_path)
     classes = _classes(page)
-    before, after = impact["households"]["before"], impact["households"]["after"]
+    before, after = impact.households.before, impact.households.after
 
     assert "<title>网格调整方案对比图</title>" in page
     assert {"geogrid-old"} in classes  # the dashed current boundaries
     assert any({"geogrid-added", f"geogrid-g-{NEW}"} <= c for c in classes)
     assert any({"geogrid-changed", f"geogrid-g-{GRID}"} <= c for c in classes)
-    assert impact["moves"]
-    for move in impact["moves"]:
+    assert impact.moves
+    for move in impact.moves:
         assert any(
-            {"geogrid-moved", f"geogrid-b-{move['building']}"} <= c for c in classes
+            {"geogrid-moved", f"geogrid-b-{move.building}"} <= c for c in classes
         )
-        assert move["building"] in page
+        assert move.building in page
     assert f"{before[GRID]} → {after[GRID]}" in page  # the changed grid
     assert f"— → {after[NEW]}" in page  # the new grid had no households before
     assert "东街社区第8网格" in page
@@ -61,7 +62,7 @@ def test_a_removed_grid_is_hatched(sample_copy: Bind, tmp_path: Path) -> None:
     impact = merge_plan(sample_copy)
     page = _page(sample_copy, impact, tmp_path)
 
-    assert impact["grids"]["removed"] == [MERGED_AWAY]
+    assert impact.grids.removed == [MERGED_AWAY]
     assert any(
         {"geogrid-removed", f"geogrid-g-{MERGED_AWAY}"} <= c for c in _classes(page)
     )

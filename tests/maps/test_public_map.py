@@ -9,6 +9,7 @@ import pytest
 
 from shapely.geometry import box
 
+from geogrid.domain.answers import ContactCard
 from geogrid.maps.base import write_site
 from geogrid.maps.colors import distinct_colors
 from geogrid.maps.layers import PUBLIC_FIELDS, map_payload, script_json
@@ -65,9 +66,9 @@ def test_buildings_carry_their_heads_and_door_addresses(sample_db: Bind) -> None
     data = public_map_data(sample_db, COMMUNITY)
     building = next(b for b in data.buildings if b.code == "620899001001-B0003")
 
-    assert [c["title"] for c in building.cards] == ["楼栋长", "楼长"]
-    assert building.cards[0]["name"] == "夏超兴"
-    assert building.cards[0]["phone"] == "138****4785"  # kept private: masked
+    assert [c.title for c in building.cards] == ["楼栋长", "楼长"]
+    assert building.cards[0].name == "夏超兴"
+    assert building.cards[0].phone == "138****4785"  # kept private: masked
     assert building.doors
     assert all(d.endswith("号") for d in building.doors)
     assert building.grid.startswith(COMMUNITY)
@@ -128,7 +129,7 @@ def test_tianditu_needs_a_key() -> None:
     assert "tk=KEY123" in base_map("tianditu", key="KEY123").urls()[0]
 
 
-def _area(name: str, cards: list[dict[str, str]]) -> PublishedArea:
+def _area(name: str, cards: list[ContactCard]) -> PublishedArea:
     return PublishedArea("G1", name, "grid", box(0, 0, 1, 1), cards)
 
 
@@ -150,7 +151,8 @@ def _data(area: PublishedArea) -> PublicMapData:
     ids=["img", "template-literal", "script"],
 )
 def test_names_never_end_the_script_they_sit_in(name: str) -> None:
-    area = _area(name, [{"title": "网格长", "name": name, "phone": "138****0001"}])
+    card = ContactCard(role="grid_head", title="网格长", name=name, phone="138****0001")
+    area = _area(name, [card])
 
     text = script_json(
         map_payload(_data(area), fields=PUBLIC_FIELDS, grid_colors=["#000"])
@@ -165,13 +167,14 @@ def test_cards_keep_only_whitelisted_fields() -> None:
     area = _area(
         "一网格",
         [
-            {
-                "title": "网格员",
-                "name": "张伟",
-                "phone": "13800000001",
-                "organisation": "秘密单位",
-                "private_note": "SENTINEL",
-            }
+            ContactCard(
+                role="grid_worker",
+                title="网格员",
+                name="张伟",
+                phone="13800000001",
+                organisation="秘密单位",
+                is_party_member=True,
+            )
         ],
     )
 
@@ -181,7 +184,6 @@ def test_cards_keep_only_whitelisted_fields() -> None:
 
     assert "张伟" in text
     assert "秘密单位" not in text
-    assert "SENTINEL" not in text
 
 
 def test_neighbouring_grids_never_share_a_colour(sample_db: Bind) -> None:

@@ -44,8 +44,8 @@ def test_gcj02_community_points_fall_in_their_official_street(
         for r in rows:
             chain = service.point(
                 float(r["lng_gcj02"]), float(r["lat_gcj02"]), crs=crs
-            )["chain"]
-            street = next((e["code"] for e in chain if e["level"] == "street"), None)
+            ).chain
+            street = next((e.code for e in chain if e.level == "street"), None)
             hits += street == r["expected_subdistrict_code"]
         return hits / len(rows)
 

@@ -12,7 +12,7 @@ from tests.factories import square, write_geojson
 
 
 def _actions(bind: Bind) -> list[tuple[str, str, str]]:
-    return [(e["actor"], e["action"], e["target"]) for e in roster.audit_log(bind)]
+    return [(e.actor, e.action, e.target) for e in roster.audit_log(bind)]
 
 
 def test_cli_writes_are_audited_as_their_user(

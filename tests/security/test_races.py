@@ -41,9 +41,9 @@ def _race(bind: Bind, version: int, trial: int) -> list[str]:
 
 def test_same_version_edits_give_one_success_and_one_412(sample_copy: Bind) -> None:
     for trial in range(20):
-        version = roster.get_person(sample_copy, STAFF, PERSON_A)["version"]
+        version = roster.get_person(sample_copy, STAFF, PERSON_A).version
         assert _race(sample_copy, version, trial) == ["ok", "stale"]
-    assert roster.get_person(sample_copy, STAFF, PERSON_A)["version"] == version + 1
+    assert roster.get_person(sample_copy, STAFF, PERSON_A).version == version + 1
 
 
 def test_a_503_names_no_database_and_asks_to_retry(

@@ -138,6 +138,6 @@ def test_lookup_as_of_a_date_answers_with_that_generation(
     now = service.point(point.x, point.y)
     then = service.point(point.x, point.y, as_of=between)
 
-    grid_now = next(e["code"] for e in now["chain"] if e["level"] == "grid")
-    grid_then = next(e["code"] for e in then["chain"] if e["level"] == "grid")
+    grid_now = next(e.code for e in now.chain if e.level == "grid")
+    grid_then = next(e.code for e in then.chain if e.level == "grid")
     assert (grid_then, grid_now) == ("620899001001001", "620899001001002")

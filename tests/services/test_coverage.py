@@ -78,7 +78,7 @@ def test_findings_carry_their_measures_and_communities(sample_db: Bind) -> None:
     assert (
         f.loc["service_radius", "measure"]["households_uncovered"] == hole["households"]
     )
-    assert result.summary["by_rule"]["role_vacant"] == 6
+    assert result.summary.by_rule["role_vacant"] == 6
 
 
 def test_check_of_one_community_keeps_only_its_findings(sample_db: Bind) -> None:
@@ -104,17 +104,15 @@ def test_accepted_finding_stops_counting_until_it_changes(sample_copy: Bind) -> 
 
     accepted = second.findings[second.findings["is_accepted"]]
     assert accepted["key"].tolist() == [overlap["key"]]
-    assert second.summary["n_errors"] == first.summary["n_errors"] - 1
-    assert second.summary["n_accepted"] == 1
+    assert second.summary.n_errors == first.summary.n_errors - 1
+    assert second.summary.n_accepted == 1
     assert second.compared == {
         "previous_report": [str(first.report_id)],
         "fixed": [],
         "new": [],
     }
     revoke_finding(sample_copy, overlap["key"])
-    assert (
-        run_check(sample_copy, CheckOptions(), store=False).summary["n_accepted"] == 0
-    )
+    assert run_check(sample_copy, CheckOptions(), store=False).summary.n_accepted == 0
 
 
 def test_accepting_an_unknown_key_is_not_found(sample_copy: Bind) -> None:
@@ -139,7 +137,7 @@ def test_public_view_names_no_people_and_no_addresses(sample_db: Bind) -> None:
     assert "person_overloaded" not in set(result.findings["rule"])
     unassigned = result.findings[result.findings["rule"] == "address_unassigned"]
     assert all(len(codes) <= 1 for codes in unassigned["codes"])
-    assert "person_overloaded" not in result.summary["by_rule"]
+    assert "person_overloaded" not in result.summary.by_rule
 
 
 def test_address_far_from_every_building_is_listed_with_its_distance(

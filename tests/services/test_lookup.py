@@ -5,6 +5,7 @@ import pytest
 from shapely.geometry import box, mapping
 
 from geogrid.domain.access import Role
+from geogrid.domain.answers import AddressAnswer, ContactCard, PointAnswer
 from geogrid.errors import InvalidInput
 from geogrid.services.lookup import LookupService
 from geogrid.spatial.crs import wgs84_to_bd09, wgs84_to_gcj02
@@ -19,19 +20,19 @@ FLOOR_HEAD_PRIVATE_PHONE = (
 )
 
 
-def _levels(result: dict) -> dict[str, str]:
-    return {level["level"]: level["code"] for level in result["chain"]}
+def _levels(result: PointAnswer | AddressAnswer) -> dict[str, str]:
+    return {level.level: level.code for level in result.chain}
 
 
-def _holders(result: dict, level: str) -> dict[str, dict]:
-    entry = next(e for e in result["chain"] if e["level"] == level)
-    return {card["role"]: card for card in entry["holders"]}
+def _holders(result: PointAnswer, level: str) -> dict[str, ContactCard]:
+    entry = next(e for e in result.chain if e.level == level)
+    return {card.role: card for card in entry.holders}
 
 
 def test_point_in_a_building_gives_the_whole_chain(sample_db: Bind) -> None:
     result = LookupService(sample_db).point(LON, LAT, caller=Role.STAFF)
 
-    assert result["found"]
+    assert result.found
     assert _levels(result) == {
         "district": "620899000000",
         "street": "620899001000",
@@ -40,7 +41,7 @@ def test_point_in_a_building_gives_the_whole_chain(sample_db: Bind) -> None:
         "building": BUILDING,
     }
     grid = _holders(result, "grid")
-    assert grid["grid_head"]["name"] == "何婷"
+    assert grid["grid_head"].name == "何婷"
     assert set(grid) == {
         "grid_head",
         "grid_worker",
@@ -48,18 +49,16 @@ def test_point_in_a_building_gives_the_whole_chain(sample_db: Bind) -> None:
         "legal_adviser",
         "police",
     }
-    assert (
-        _holders(result, "building")["floor_head"]["phone"] == FLOOR_HEAD_PRIVATE_PHONE
-    )
+    assert _holders(result, "building")["floor_head"].phone == FLOOR_HEAD_PRIVATE_PHONE
 
 
 def test_public_caller_sees_masked_private_phones_only(sample_db: Bind) -> None:
     result = LookupService(sample_db).point(LON, LAT, caller=Role.PUBLIC)
 
     floor_head = _holders(result, "building")["floor_head"]
-    assert floor_head["phone"] == "138****8017"
-    assert FLOOR_HEAD_PRIVATE_PHONE not in str(result)
-    assert "organisation" not in _holders(result, "building")["building_head"]
+    assert floor_head.phone == "138****8017"
+    assert FLOOR_HEAD_PRIVATE_PHONE not in result.model_dump_json()
+    assert _holders(result, "building")["building_head"].organisation is None
 
 
 @pytest.mark.parametrize("crs", ["gcj02", "bd09"])
@@ -72,7 +71,7 @@ def test_point_in_chinese_map_coordinates_lands_on_the_same_building(
     result = LookupService(sample_db).point(float(x), float(y), crs=crs)
 
     assert _levels(result)["building"] == BUILDING
-    assert result["query"]["lon_wgs84"] == pytest.approx(LON, abs=1e-8)
+    assert result.query.lon_wgs84 == pytest.approx(LON, abs=1e-8)
 
 
 def test_point_in_the_seeded_gap_has_no_grid(sample_db: Bind) -> None:
@@ -101,7 +100,7 @@ def test_point_outside_the_county_is_not_found_but_names_no_building(
 ) -> None:
     result = LookupService(sample_db).point(116.39, 39.91)
 
-    assert result == result | {"found": False, "chain": [], "nearest_building": None}
+    assert (result.found, result.chain, result.nearest_building) == (False, [], None)
 
 
 def test_swapped_point_is_refused(sample_db: Bind) -> None:
@@ -116,8 +115,9 @@ def test_exact_address_text_finds_its_building_and_grid(sample_db: Bind) -> None
 
     result = LookupService(sample_db).address(text, caller=Role.STAFF)
 
-    assert result["found"]
-    assert result["address"]["code"] == "620899001001-B0001-001"
+    assert result.found
+    assert result.address is not None
+    assert result.address.code == "620899001001-B0001-001"
     assert _levels(result)["grid"] == GRID
     assert _levels(result)["building"] == BUILDING
 
@@ -127,22 +127,23 @@ def test_address_in_another_form_still_matches(sample_db: Bind) -> None:
         "西街社区龙泉小区一号楼一单元102", caller=Role.STAFF
     )
 
-    assert result["found"]
-    assert result["address"]["code"] == "620899001002-B0181-002"
+    assert result.found
+    assert result.address is not None
+    assert result.address.code == "620899001002-B0181-002"
 
 
 def test_estate_and_building_number_alone_find_the_building(sample_db: Bind) -> None:
     result = LookupService(sample_db).address("商业局家属院2号楼")
 
-    assert result["found"]
+    assert result.found
     assert _levels(result)["building"] == "620899001001-B0137"
 
 
 def test_unknown_address_is_not_a_confident_answer(sample_db: Bind) -> None:
     result = LookupService(sample_db).address("上海市浦东新区陆家嘴环路1000号")
 
-    assert not result["found"]
-    assert result["chain"] == []
+    assert not result.found
+    assert result.chain == []
 
 
 def test_public_address_lookup_never_returns_address_records(sample_db: Bind) -> None:
@@ -150,10 +151,10 @@ def test_public_address_lookup_never_returns_address_records(sample_db: Bind) ->
         "东街社区东大街1号1单元101室", caller=Role.PUBLIC
     )
 
-    assert "address" not in result
-    assert {c["kind"] for c in result["candidates"]} <= {"building"}
+    assert result.address is None
+    assert {c.kind for c in result.candidates} <= {"building"}
     # The caller's own query is echoed; no stored address text is.
-    assert "101室" not in str({k: v for k, v in result.items() if k != "query"})
+    assert "101室" not in result.model_dump_json(exclude={"query"})
 
 
 def test_within_a_shape_lists_grids_buildings_and_households(sample_db: Bind) -> None:
@@ -163,12 +164,13 @@ def test_within_a_shape_lists_grids_buildings_and_households(sample_db: Bind) ->
     staff = service.within(mapping(around), caller=Role.STAFF)
     public = service.within(mapping(around), caller=Role.PUBLIC)
 
-    assert GRID in {g["code"] for g in staff["grids"]}
-    assert BUILDING in {b["code"] for b in staff["buildings"]}
-    assert staff["n_addresses"] == len(staff["addresses"]) > 0
-    assert staff["households"] >= staff["n_addresses"] - 5
-    assert "addresses" not in public
-    assert public["n_addresses"] == staff["n_addresses"]
+    assert GRID in {g.code for g in staff.grids}
+    assert BUILDING in {b.code for b in staff.buildings}
+    assert staff.addresses is not None
+    assert staff.n_addresses == len(staff.addresses) > 0
+    assert staff.households >= staff.n_addresses - 5
+    assert public.addresses is None
+    assert public.n_addresses == staff.n_addresses
 
 
 _OPEN_RING = {

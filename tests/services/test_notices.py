@@ -29,13 +29,13 @@ def test_a_split_lists_each_moved_building_with_the_new_grid_to_be_appointed(
     impact = split_plan(sample_copy)
     notice = change_notice(sample_copy, impact)
 
-    moved = {m["building"] for m in impact["moves"]}
+    moved = {m.building for m in impact.moves}
     assert {r["编码"] for r in notice.rows} == moved  # no estate moves whole here
     assert {(r["原网格"], r["新网格"]) for r in notice.rows} == {
         ("东街社区第1网格", "东街社区第8网格")
     }
     assert sum(r["户数"] for r in notice.rows) == sum(
-        m["households"] for m in impact["moves"]
+        m.households for m in impact.moves
     )
     assert all(r["新网格长"] == TO_BE_APPOINTED for r in notice.rows)
     assert {(r["原网格编码"], r["新网格编码"]) for r in notice.rows} == {(GRID, NEW)}
@@ -51,9 +51,9 @@ def test_a_whole_estate_is_one_row_and_the_receiving_grid_posts_its_contacts(
     estates = [r for r in notice.rows if r["类型"] == "小区"]
     assert [(r["楼栋/小区"], r["楼栋数"]) for r in estates] == [(ESTATE, 5)]
     assert sum(r["户数"] for r in notice.rows) == sum(
-        m["households"] for m in impact["moves"]
+        m.households for m in impact.moves
     )
-    assert sum(r["楼栋数"] for r in notice.rows) == len(impact["moves"])
+    assert sum(r["楼栋数"] for r in notice.rows) == len(impact.moves)
     assert {(r["原网格编码"], r["新网格编码"]) for r in notice.rows} == {
         (MERGED_AWAY, RECEIVER)
     }

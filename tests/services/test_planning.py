@@ -37,8 +37,8 @@ def test_a_draft_never_touches_published_grids_and_undoes(sample_copy: Bind) -> 
     assert len(plan.grids) == 7
     assert sorted(split.grids["code"]) == sorted([*plan.grids["code"], NEW])
     assert _grids(sample_copy) == sorted(plan.grids["code"])  # published: unchanged
-    assert [s["op"] for s in split.steps] == ["base", "split"]
-    assert split.steps[-1]["author"] == "wang"
+    assert [s.op for s in split.steps] == ["base", "split"]
+    assert split.steps[-1].author == "wang"
     undone = planning.undo(sample_copy, plan.id, author="wang")
     assert sorted(undone.grids["code"]) == sorted(plan.grids["code"])
     with pytest.raises(InvalidInput) as nothing:
@@ -51,20 +51,19 @@ def test_the_diff_names_what_moves_and_who_is_affected(sample_copy: Bind) -> Non
 
     impact = planning.diff(sample_copy, plan.id, **OPTIONS)
 
-    assert impact["grids"] == {"added": [NEW], "removed": [], "changed": [GRID]}
-    assert impact["moves"]
-    assert {m["from"] for m in impact["moves"]} == {GRID}
-    assert {m["to"] for m in impact["moves"]} == {NEW}
-    before, after = impact["households"]["before"], impact["households"]["after"]
-    moved = sum(m["households"] for m in impact["moves"])
+    grids = impact.grids
+    assert (grids.added, grids.removed, grids.changed) == ([NEW], [], [GRID])
+    assert impact.moves
+    assert {m.from_grid for m in impact.moves} == {GRID}
+    assert {m.to_grid for m in impact.moves} == {NEW}
+    before, after = impact.households.before, impact.households.after
+    moved = sum(m.households for m in impact.moves)
     assert after[NEW] == moved
     assert after[GRID] == before[GRID] - moved
-    missing = {(m["grid"], m["title"]) for m in impact["people"]["new_grids_missing"]}
+    missing = {(m.grid, m.title) for m in impact.people.new_grids_missing}
     assert (NEW, "网格长") in missing
-    assert impact["people"][
-        "building_changed_grid"
-    ]  # their 楼栋长 now answer to grid 8
-    assert impact["coverage"]["introduced"] == []
+    assert impact.people.building_changed_grid  # their 楼栋长 now answer to grid 8
+    assert impact.coverage.introduced == []
 
 
 def test_merge_and_rename_and_bad_edits_named(sample_copy: Bind) -> None:
@@ -135,11 +134,11 @@ def test_moving_buildings_reshapes_the_boundary(sample_copy: Bind) -> None:
     )
     impact = planning.diff(sample_copy, plan.id, **OPTIONS)
 
-    assert [(m["building"], m["from"], m["to"]) for m in impact["moves"]] == [
+    assert [(m.building, m.from_grid, m.to_grid) for m in impact.moves] == [
         (nearest, neighbour, GRID)
     ]
     assert moved.grids.set_index("code").geometry[GRID].geom_type == "Polygon"
-    assert impact["coverage"]["introduced"] == []
+    assert impact.coverage.introduced == []
 
 
 def test_publish_makes_a_generation_and_a_stale_draft_is_refused(
@@ -162,10 +161,10 @@ def test_publish_makes_a_generation_and_a_stale_draft_is_refused(
 
     assert NEW in _grids(sample_copy)
     assert NEW not in _grids(sample_copy, as_of=before)  # the old generation stays
-    assert published["moves"] > 0
+    assert published.moves > 0
     with session_scope(sample_copy) as session:
         links = link_store.buildings_frame(session)
-    assert (links["grid_code"] == NEW).sum() == published["moves"]  # re-linked
+    assert (links["grid_code"] == NEW).sum() == published.moves  # re-linked
     with pytest.raises(InvalidInput) as stale:
         planning.publish(sample_copy, second.id, author="li", **OPTIONS)
     assert stale.value.code == "plan_stale"
@@ -213,8 +212,9 @@ def test_the_same_outline_as_a_polygon_is_not_a_change(sample_copy: Bind) -> Non
 
     impact = planning.diff(sample_copy, plan.id, **OPTIONS)
 
-    assert impact["grids"] == {"added": [], "removed": [], "changed": []}
-    assert impact["moves"] == []
+    grids = impact.grids
+    assert (grids.added, grids.removed, grids.changed) == ([], [], [])
+    assert impact.moves == []
 
 
 @pytest.mark.slow
@@ -237,7 +237,7 @@ def test_a_split_of_any_grid_keeps_topology_and_plan_check_foresees_the_check(
         },
         author="wang",
     )
-    foreseen = planning.diff(sample_copy, plan.id, **OPTIONS)["findings"]
+    foreseen = planning.diff(sample_copy, plan.id, **OPTIONS).findings
     before = run_check(sample_copy, OPTIONS["check"], store=False).findings
     planning.publish(sample_copy, plan.id, author="wang", **OPTIONS)
     after = run_check(sample_copy, OPTIONS["check"], store=False).findings
@@ -255,11 +255,11 @@ def test_a_split_of_any_grid_keeps_topology_and_plan_check_foresees_the_check(
         "overlap",
     }
     # plan check showed exactly what geogrid check reports once published.
-    added = {(f["rule"], tuple(f["codes"])) for f in foreseen["added"]}
-    removed = {(f["rule"], tuple(f["codes"])) for f in foreseen["removed"]}
+    added = {(f.rule, tuple(f.codes)) for f in foreseen.added}
+    removed = {(f.rule, tuple(f.codes)) for f in foreseen.removed}
     assert added == keyed(after) - keyed(before)
     assert removed == keyed(before) - keyed(after)
-    assert foreseen["after"] == {
+    assert foreseen.after == {
         rule: int(n)
         for rule, n in after[after["community_code"] == COMMUNITY]
         .groupby("rule")
@@ -307,7 +307,7 @@ def test_moving_the_building_nearest_an_edge_keeps_topology(
         author="wang",
     )
     impact = planning.diff(sample_copy, plan.id, **OPTIONS)
-    assert [(m["building"], m["from"], m["to"]) for m in impact["moves"]] == [
+    assert [(m.building, m.from_grid, m.to_grid) for m in impact.moves] == [
         (building, source, target)
     ]
     before = run_check(sample_copy, OPTIONS["check"], store=False).findings
@@ -325,9 +325,7 @@ def test_moving_the_building_nearest_an_edge_keeps_topology(
         "overlap",
         "building_split",  # the edge runs between buildings, never through one
     }
-    assert added == {
-        (f["rule"], tuple(f["codes"])) for f in impact["findings"]["added"]
-    }
+    assert added == {(f.rule, tuple(f.codes)) for f in impact.findings.added}
 
 
 def test_a_move_whose_land_does_not_reach_the_grid_names_the_building(

@@ -1,12 +1,13 @@
 """``/areas``: the area tree (区域) as GeoJSON pages, single features and a nested tree."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from geogrid.api.deps import LookupDep
+from geogrid.api.deps import BindDep
 from geogrid.api.paging import PROBLEMS, GeoJSONResponse, ListingDep, page_response
+from geogrid.domain.answers import AreaTree
 from geogrid.domain.codes import AreaLevel
 from geogrid.services import resources
 
@@ -27,14 +28,14 @@ AreaCode = Annotated[str, Path(max_length=40, description="区域编码")]
 )
 def list_areas(
     request: Request,
-    lookup: LookupDep,
+    bind: BindDep,
     filters: ListingDep,
     level: Annotated[AreaLevel | None, Query(description="层级")] = None,
     day: Day = None,
 ) -> GeoJSONResponse:
     """Areas of one generation; ``parent`` is the direct parent's code."""
     page = resources.list_areas(
-        lookup.bind, filters, level=level.value if level else None, day=day
+        bind, filters, level=level.value if level else None, day=day
     )
     return page_response(request, page, filters)
 
@@ -45,12 +46,12 @@ def list_areas(
     summary="区域树（不含几何）/ the area tree, nested, without geometry",
 )
 def area_tree(
-    lookup: LookupDep,
+    bind: BindDep,
     root: Annotated[str | None, Query(max_length=40, description="根区域编码")] = None,
     day: Day = None,
-) -> dict[str, Any]:
-    """``{"date", "roots": [{code, name, level, children: [...]}]}``."""
-    return resources.area_tree(lookup.bind, root=root, day=day)
+) -> AreaTree:
+    """The areas valid on ``date`` as nested nodes (code, name, level, children)."""
+    return resources.area_tree(bind, root=root, day=day)
 
 
 @router.get(
@@ -59,6 +60,6 @@ def area_tree(
     responses=PROBLEMS,
     summary="单个区域及其上下级 / one area with its parent and children",
 )
-def get_area(lookup: LookupDep, code: AreaCode, day: Day = None) -> GeoJSONResponse:
+def get_area(bind: BindDep, code: AreaCode, day: Day = None) -> GeoJSONResponse:
     """A GeoJSON Feature; ``properties.parent`` and ``properties.children`` name its neighbours."""
-    return GeoJSONResponse(resources.area_feature(lookup.bind, code, day=day))
+    return GeoJSONResponse(resources.area_feature(bind, code, day=day))

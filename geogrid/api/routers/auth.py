@@ -1,13 +1,14 @@
 """``/auth``, ``/users`` and ``/audit``: logins, who am I, accounts and the audit log."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from geogrid.api.deps import CallerDep, require
+from geogrid.api.deps import BindDep, CallerDep, SettingsDep, require
 from geogrid.domain.access import Caller, Role
+from geogrid.domain.answers import AuditRecord, Identity, UserInfo
 from geogrid.services import accounts
 from geogrid.services.roster import audit_log
 
@@ -37,12 +38,14 @@ class NewUser(BaseModel):
 
 @router.post("/auth/token", summary="登录取得令牌 / log in (OAuth2 password flow)")
 def token(
-    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request,
+    bind: BindDep,
+    settings: SettingsDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenOut:
     """Exchange a username and password for a bearer token."""
-    settings = request.app.state.settings
     issued = accounts.login(
-        request.app.state.lookup.bind,
+        bind,
         form.username,
         form.password,
         ttl_minutes=settings.token_ttl_minutes,
@@ -57,44 +60,42 @@ def token(
 
 
 @router.get("/auth/me", summary="当前身份 / who am I")
-def me(caller: CallerDep) -> dict[str, str]:
+def me(caller: CallerDep) -> Identity:
     """The caller's role, name and street (public when not logged in)."""
-    return {
-        "role": caller.role.value,
-        "username": caller.username,
-        "street": caller.street,
-    }
+    return _identity(caller)
+
+
+def _identity(caller: Caller) -> Identity:
+    return Identity(
+        role=caller.role.value, username=caller.username, street=caller.street
+    )
 
 
 @router.get("/users", summary="账号列表（管理员）/ logins (admins)")
-def list_users(request: Request, _admin: AdminDep) -> list[dict[str, Any]]:
+def list_users(bind: BindDep, _admin: AdminDep) -> list[UserInfo]:
     """Every login without its password hash."""
-    return accounts.users(request.app.state.lookup.bind)
+    return accounts.users(bind)
 
 
 @router.post(
     "/users", status_code=201, summary="新建账号（管理员）/ create a login (admins)"
 )
-def create_user(request: Request, body: NewUser, admin: AdminDep) -> dict[str, str]:
+def create_user(bind: BindDep, body: NewUser, admin: AdminDep) -> Identity:
     """Create a staff, planner or admin login."""
     caller = accounts.add_user(
-        request.app.state.lookup.bind,
+        bind,
         body.username,
         body.password,
         body.role.value,
         street=body.street,
         actor=admin.username,
     )
-    return {
-        "username": caller.username,
-        "role": caller.role.value,
-        "street": caller.street,
-    }
+    return _identity(caller)
 
 
 @router.get("/audit", summary="审计日志（管理员）/ the audit log (admins)")
 def audit(
-    request: Request,
+    bind: BindDep,
     _admin: AdminDep,
     target: Annotated[
         str | None, Query(max_length=100, description="如 person:P00001")
@@ -102,8 +103,6 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     # Bounded like every offset: a larger one overflowed the driver (a 500).
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-) -> list[dict[str, Any]]:
+) -> list[AuditRecord]:
     """Who changed what and when, newest first."""
-    return audit_log(
-        request.app.state.lookup.bind, target=target, limit=limit, offset=offset
-    )
+    return audit_log(bind, target=target, limit=limit, offset=offset)

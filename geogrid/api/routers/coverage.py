@@ -1,17 +1,23 @@
 """``/coverage``: the coverage report as JSON, and its defects as GeoJSON."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
-from geogrid.api.deps import CallerDep
+from geogrid.api.deps import BindDep, CallerDep, CheckOptionsDep
 from geogrid.api.paging import GeoJSONResponse
+from geogrid.domain.access import Caller
+from geogrid.domain.answers import CoverageReport
 from geogrid.services.coverage import (
     CoverageResult,
     current_report,
     findings_geojson,
     public_view,
+    report_document,
 )
+from geogrid.services.coverage_rules import CheckOptions
+from geogrid.store.engine import Bind
 
 router = APIRouter(tags=["coverage 覆盖检查"])
 
@@ -22,25 +28,26 @@ CommunityQuery = Annotated[
 ]
 
 
-def _report(request: Request, community: str | None, caller: Any) -> CoverageResult:
-    state = request.app.state
-    result = current_report(state.lookup.bind, state.check_options, community=community)
+def _report(
+    bind: Bind, check: CheckOptions, community: str | None, caller: Caller
+) -> CoverageResult:
+    result = current_report(bind, check, community=community)
     return public_view(result) if caller.is_public else result
 
 
-@router.get("/coverage", summary="覆盖检查报告 / the coverage report")
+@router.get(
+    "/coverage",
+    response_model=CoverageReport,
+    summary="覆盖检查报告 / the coverage report",
+)
 def coverage(
-    request: Request, caller: CallerDep, community: CommunityQuery = None
-) -> dict[str, Any]:
+    bind: BindDep,
+    check: CheckOptionsDep,
+    caller: CallerDep,
+    community: CommunityQuery = None,
+) -> JSONResponse:
     """Counts per rule and per community, service coverage, and every finding."""
-    result = _report(request, community, caller)
-    return {
-        "report_id": result.report_id,
-        "created_at": result.created_at.isoformat(),
-        "scope": result.scope,
-        "summary": result.summary,
-        "findings": findings_geojson(result)["features"],
-    }
+    return JSONResponse(report_document(_report(bind, check, community, caller)))
 
 
 @router.get(
@@ -49,7 +56,10 @@ def coverage(
     summary="覆盖检查问题的几何 / the defects as GeoJSON",
 )
 def coverage_geojson(
-    request: Request, caller: CallerDep, community: CommunityQuery = None
+    bind: BindDep,
+    check: CheckOptionsDep,
+    caller: CallerDep,
+    community: CommunityQuery = None,
 ) -> GeoJSONResponse:
     """The findings as an RFC 7946 FeatureCollection for the coverage map layer."""
-    return GeoJSONResponse(findings_geojson(_report(request, community, caller)))
+    return GeoJSONResponse(findings_geojson(_report(bind, check, community, caller)))

@@ -4,9 +4,10 @@ from datetime import date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from geogrid.api.deps import CallerDep, LookupDep
+from geogrid.domain.answers import AddressAnswer, PointAnswer, WithinAnswer
 from geogrid.errors import InvalidInput
 
 router = APIRouter(prefix="/lookup", tags=["lookup 查询"])
@@ -19,11 +20,12 @@ def _as_of(day: date | None) -> datetime | None:
 
 # async on purpose: a lookup is ~0.1 ms of CPU with no I/O once the snapshot
 # is built; on the event loop it saves the thread hop and pyproj's start-up in
-# every new pool thread (70–100 ms each). The answer is already plain JSON, so
-# it goes out as is rather than through FastAPI's encoder.
+# every new pool thread (70–100 ms each). The typed answer is serialised by
+# pydantic-core in one call rather than validated again by FastAPI's encoder;
+# response_model still documents it.
 @router.get(
     "",
-    response_class=JSONResponse,
+    response_model=PointAnswer | AddressAnswer,
     summary="按坐标或地址查询归属与责任人 / who covers a point or an address",
 )
 async def lookup(
@@ -45,15 +47,16 @@ async def lookup(
     day: Annotated[
         date | None, Query(alias="date", description="查询该日有效的边界与任职")
     ] = None,
-) -> JSONResponse:
+) -> Response:
     """Answer by point (``lon``, ``lat``, ``crs``) or by ``address`` text."""
+    answer: PointAnswer | AddressAnswer
     if address is not None and address.strip():
-        return JSONResponse(service.address(address, as_of=_as_of(day), caller=caller))
-    if lon is None or lat is None:
+        answer = service.address(address, as_of=_as_of(day), caller=caller)
+    elif lon is None or lat is None:
         raise InvalidInput("lookup_query_missing")
-    return JSONResponse(
-        service.point(lon, lat, crs=crs, as_of=_as_of(day), caller=caller)
-    )
+    else:
+        answer = service.point(lon, lat, crs=crs, as_of=_as_of(day), caller=caller)
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.post("/within", summary="范围内的网格、楼栋、地址和户数 / contents of a shape")
@@ -64,6 +67,6 @@ def within(
         dict[str, Any], Body(description="GeoJSON Polygon/MultiPolygon 或 Feature")
     ],
     crs: Annotated[str, Query(max_length=100)] = "EPSG:4326",
-) -> dict[str, Any]:
+) -> WithinAnswer:
     """Grids, buildings, addresses and households inside a polygon."""
     return service.within(geometry, crs=crs, caller=caller)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from geogrid.api.deps import require
+from geogrid.api.deps import BindDep, CheckOptionsDep, SettingsDep, TilesDep, require
 from geogrid.domain.access import Caller, Role
 from geogrid.maps.cards import grid_card
 from geogrid.maps.coverage import coverage_map
@@ -31,12 +31,10 @@ Code = Annotated[
     response_class=HTMLResponse,
     summary="社区管辖范围图（公众版）/ a community's public map",
 )
-def public_page(request: Request, code: Code) -> HTMLResponse:
+def public_page(bind: BindDep, tiles: TilesDep, code: Code) -> HTMLResponse:
     """The residents' map of one community: grids and their posted contacts only."""
-    data = public_map_data(request.app.state.lookup.bind, code)
-    return HTMLResponse(
-        public_map(data, tiles=request.app.state.tiles).get_root().render()
-    )
+    data = public_map_data(bind, code)
+    return HTMLResponse(public_map(data, tiles=tiles).get_root().render())
 
 
 @router.get(
@@ -45,19 +43,18 @@ def public_page(request: Request, code: Code) -> HTMLResponse:
     summary="社区工作图（工作人员）/ a community's staff map",
 )
 def staff_page(
-    request: Request,
+    bind: BindDep,
+    settings: SettingsDep,
+    tiles: TilesDep,
     code: Code,
     caller: Annotated[
         Caller, Depends(require(Role.STAFF, "工作人员地图 The staff map"))
     ],
 ) -> HTMLResponse:
     """Everything on the public map plus private contacts and households per grid."""
-    settings = request.app.state.settings
-    data = public_map_data(
-        request.app.state.lookup.bind, code, caller=caller.view_of(code)
-    )
+    data = public_map_data(bind, code, caller=caller.view_of(code))
     band = (settings.grid_households_min, settings.grid_households_max)
-    page = staff_map(data, band=band, tiles=request.app.state.tiles)
+    page = staff_map(data, band=band, tiles=tiles)
     return HTMLResponse(page.get_root().render())
 
 
@@ -67,19 +64,18 @@ def staff_page(
     summary="覆盖检查图（工作人员）/ an area's coverage map",
 )
 def coverage_page(
-    request: Request,
+    bind: BindDep,
+    check: CheckOptionsDep,
+    tiles: TilesDep,
     code: Code,
     caller: Annotated[
         Caller, Depends(require(Role.STAFF, "覆盖检查图 The coverage map"))
     ],
 ) -> HTMLResponse:
     """The coverage report of a community, street or district, drawn."""
-    bind = request.app.state.lookup.bind
-    result = area_report(bind, request.app.state.check_options, code)
+    result = area_report(bind, check, code)
     page = coverage_map(
-        result,
-        public_map_data(bind, code, caller=caller.view_of(code)),
-        tiles=request.app.state.tiles,
+        result, public_map_data(bind, code, caller=caller.view_of(code)), tiles=tiles
     )
     return HTMLResponse(page.get_root().render())
 
@@ -91,13 +87,14 @@ def coverage_page(
 )
 def card_page(
     request: Request,
+    bind: BindDep,
+    settings: SettingsDep,
     code: Annotated[
         str, Path(max_length=40, pattern=r"^[0-9A-Za-z._-]+$", description="网格编码")
     ],
 ) -> HTMLResponse:
     """One grid's contact card: posted contacts, 监督电话 and a QR code to its map."""
-    bind = request.app.state.lookup.bind
     data = public_map_data(bind, community_of(bind, code))
     # Without a configured base the QR points back at this server's public map.
-    base = request.app.state.settings.public_base_url or str(request.base_url)
+    base = settings.public_base_url or str(request.base_url)
     return HTMLResponse(grid_card(data, code, base_url=base))

@@ -37,7 +37,7 @@ FeatureId = Annotated[
 ]
 
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {
         "description": "参数无效或不支持 / unknown or malformed parameter",
@@ -124,8 +124,8 @@ def _served(request: Request) -> service.FeatureCollections:
     """The app's collections, made on first use so that they keep their cache."""
     state = request.app.state
     if getattr(state, "ogc", None) is None:
-        state.ogc = service.FeatureCollections(state.lookup.bind, state.check_options)
-    return state.ogc  # type: ignore[no-any-return]
+        state.ogc = service.FeatureCollections(state.bind, state.check_options)
+    return state.ogc
 
 
 def _collection(

@@ -5,13 +5,21 @@ Reads send an ETag; every change needs If-Match with it, and a stale one gets
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from geogrid.api.deps import require
+from geogrid.api.deps import WRITES, BindDep, require
 from geogrid.domain.access import Caller, Role
+from geogrid.domain.answers import (
+    AssignmentPage,
+    AssignmentRecord,
+    PeoplePage,
+    PersonRecord,
+    SchemeInfo,
+)
+from geogrid.domain.roles import RoleScheme
 from geogrid.services import roster
 
 router = APIRouter(tags=["people 人员与任职"])
@@ -83,153 +91,150 @@ class AssignmentChange(BaseModel):
     target_level: str | None = Field(None, max_length=20)
 
 
-def _tagged(response: Response, record: dict[str, Any]) -> dict[str, Any]:
-    response.headers["ETag"] = roster.etag(record["version"])
+Versioned = TypeVar("Versioned", PersonRecord, AssignmentRecord)
+
+
+def _tagged(response: Response, record: Versioned) -> Versioned:
+    response.headers["ETag"] = roster.etag(record.version)
     return record
-
-
-def _written(
-    request: Request, response: Response, record: dict[str, Any]
-) -> dict[str, Any]:
-    # Lookups otherwise notice a change only at their next periodic check.
-    request.app.state.lookup.data_changed()
-    return _tagged(response, record)
-
-
-def _bind(request: Request) -> Any:
-    return request.app.state.lookup.bind
 
 
 @router.get("/people", summary="人员列表 / people of the caller's street")
 def list_people(
-    request: Request,
+    bind: BindDep,
     caller: StaffDep,
     q: Annotated[str | None, Query(max_length=100, description="姓名或编码")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> PeoplePage:
     """People holding a role in the caller's street (admins: everyone)."""
-    return roster.list_people(_bind(request), caller, q=q, limit=limit, offset=offset)
+    return roster.list_people(bind, caller, q=q, limit=limit, offset=offset)
 
 
 @router.get("/people/{code}", summary="人员详情 / one person")
 def get_person(
-    request: Request, response: Response, caller: StaffDep, code: PersonCode
-) -> dict[str, Any]:
+    bind: BindDep, response: Response, caller: StaffDep, code: PersonCode
+) -> PersonRecord:
     """One person with current assignments; the ETag names its version."""
-    return _tagged(response, roster.get_person(_bind(request), caller, code))
+    return _tagged(response, roster.get_person(bind, caller, code))
 
 
-@router.post("/people", status_code=201, summary="新增人员 / add a person")
+@router.post(
+    "/people", status_code=201, summary="新增人员 / add a person", dependencies=[WRITES]
+)
 def create_person(
-    request: Request, response: Response, caller: StaffDep, body: PersonIn
-) -> dict[str, Any]:
+    bind: BindDep, response: Response, caller: StaffDep, body: PersonIn
+) -> PersonRecord:
     """Add a person; give them an assignment to place them in a street."""
-    return _written(
-        request,
+    return _tagged(
         response,
-        roster.create_person(_bind(request), caller, body.model_dump()),
+        roster.create_person(bind, caller, body.model_dump()),
     )
 
 
-@router.patch("/people/{code}", summary="修改人员 / change a person (If-Match)")
+@router.patch(
+    "/people/{code}",
+    summary="修改人员 / change a person (If-Match)",
+    dependencies=[WRITES],
+)
 def update_person(
-    request: Request,
+    bind: BindDep,
     response: Response,
     caller: StaffDep,
     code: PersonCode,
     body: PersonChange,
     if_match: IfMatch = None,
-) -> dict[str, Any]:
+) -> PersonRecord:
     """Change a person; a stale If-Match gets 412 and changes nothing."""
     version = roster.parse_if_match(if_match, f"person {code}")
     changes = body.model_dump(exclude_none=True)
-    return _written(
-        request,
+    return _tagged(
         response,
-        roster.update_person(_bind(request), caller, code, version, changes),
+        roster.update_person(bind, caller, code, version, changes),
     )
 
 
-@router.post("/assignments", status_code=201, summary="新增任职 / give a role")
+@router.post(
+    "/assignments",
+    status_code=201,
+    summary="新增任职 / give a role",
+    dependencies=[WRITES],
+)
 def create_assignment(
-    request: Request, response: Response, caller: StaffDep, body: AssignmentIn
-) -> dict[str, Any]:
+    bind: BindDep, response: Response, caller: StaffDep, body: AssignmentIn
+) -> AssignmentRecord:
     """Give a person a role of the active scheme on a grid, building or lane."""
-    return _written(
-        request,
+    return _tagged(
         response,
-        roster.add_assignment(_bind(request), caller, body.model_dump()),
+        roster.add_assignment(bind, caller, body.model_dump()),
     )
 
 
 @router.get("/assignments/{assignment_id}", summary="任职详情 / one assignment")
 def get_assignment(
-    request: Request,
+    bind: BindDep,
     response: Response,
     caller: StaffDep,
     assignment_id: AssignmentId,
-) -> dict[str, Any]:
+) -> AssignmentRecord:
     """One assignment; the ETag names its version."""
-    return _tagged(
-        response, roster.get_assignment(_bind(request), caller, assignment_id)
-    )
+    return _tagged(response, roster.get_assignment(bind, caller, assignment_id))
 
 
 @router.patch(
-    "/assignments/{assignment_id}", summary="调整任职 / change an assignment (If-Match)"
+    "/assignments/{assignment_id}",
+    summary="调整任职 / change an assignment (If-Match)",
+    dependencies=[WRITES],
 )
 def change_assignment(
-    request: Request,
+    bind: BindDep,
     response: Response,
     caller: StaffDep,
     assignment_id: AssignmentId,
     body: AssignmentChange,
     if_match: IfMatch = None,
-) -> dict[str, Any]:
+) -> AssignmentRecord:
     """End this assignment and start the changed one; returns the new assignment."""
     version = roster.parse_if_match(if_match, f"assignment {assignment_id}")
     changes = body.model_dump(exclude_none=True)
-    return _written(
-        request,
+    return _tagged(
         response,
-        roster.change_assignment(
-            _bind(request), caller, assignment_id, version, changes
-        ),
+        roster.change_assignment(bind, caller, assignment_id, version, changes),
     )
 
 
 @router.post(
-    "/assignments/{assignment_id}/end", summary="卸任 / end an assignment (If-Match)"
+    "/assignments/{assignment_id}/end",
+    summary="卸任 / end an assignment (If-Match)",
+    dependencies=[WRITES],
 )
 def end_assignment(
-    request: Request,
+    bind: BindDep,
     response: Response,
     caller: StaffDep,
     assignment_id: AssignmentId,
     if_match: IfMatch = None,
-) -> dict[str, Any]:
+) -> AssignmentRecord:
     """End an assignment now; it stays in the history."""
     version = roster.parse_if_match(if_match, f"assignment {assignment_id}")
-    return _written(
-        request,
+    return _tagged(
         response,
-        roster.end_assignment(_bind(request), caller, assignment_id, version),
+        roster.end_assignment(bind, caller, assignment_id, version),
     )
 
 
 @router.get("/assignments", summary="任职列表 / assignments of the caller's street")
 def list_assignments(
-    request: Request,
+    bind: BindDep,
     caller: StaffDep,
     target_code: Annotated[str | None, Query(max_length=60)] = None,
     person_code: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> AssignmentPage:
     """Current assignments in the caller's street, by target or person."""
     return roster.list_assignments(
-        _bind(request),
+        bind,
         caller,
         target_code=target_code,
         person_code=person_code,
@@ -239,28 +244,28 @@ def list_assignments(
 
 
 @router.get("/schemes", summary="角色方案 / role schemes")
-def list_schemes(request: Request) -> list[dict[str, Any]]:
+def list_schemes(bind: BindDep) -> list[SchemeInfo]:
     """Stored schemes and presets; which one is active."""
-    return roster.schemes(_bind(request))
+    return roster.schemes(bind)
 
 
 @router.get("/schemes/{name}", summary="角色方案定义 / one role scheme")
-def get_scheme(
-    request: Request, name: Annotated[str, Path(max_length=100)]
-) -> dict[str, Any]:
+def get_scheme(bind: BindDep, name: Annotated[str, Path(max_length=100)]) -> RoleScheme:
     """A scheme's roles, titles, duties and what each posts (public)."""
-    return roster.scheme(_bind(request), name)
+    return roster.scheme(bind, name)
 
 
-@router.put("/schemes", summary="保存角色方案（管理员）/ store a scheme (admins)")
+@router.put(
+    "/schemes",
+    summary="保存角色方案（管理员）/ store a scheme (admins)",
+    dependencies=[WRITES],
+)
 def put_scheme(
-    request: Request,
+    bind: BindDep,
     caller: Annotated[Caller, Depends(require(Role.ADMIN, "角色方案 Role schemes"))],
     definition: Annotated[dict[str, Any], Body(description="角色方案（与 YAML 同构）")],
     *,
     activate: Annotated[bool, Query()] = True,
-) -> dict[str, Any]:
+) -> RoleScheme:
     """Store (or replace) a scheme and, by default, make it the active one."""
-    stored = roster.put_scheme(_bind(request), caller, definition, activate=activate)
-    request.app.state.lookup.data_changed()
-    return stored
+    return roster.put_scheme(bind, caller, definition, activate=activate)

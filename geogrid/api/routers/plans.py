@@ -12,12 +12,25 @@ from pathlib import Path as FilePath
 from tempfile import TemporaryDirectory
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from geogrid.api.deps import require
+from geogrid.api.deps import (
+    WRITES,
+    BindDep,
+    CheckOptionsDep,
+    TilesDep,
+    require,
+)
 from geogrid.domain.access import Caller, Role
+from geogrid.domain.answers import (
+    PlanImpact,
+    PlanList,
+    PlanSummary,
+    Published,
+    RolledBack,
+)
 from geogrid.services import planning
 from geogrid.services.imports import ImportOptions
 
@@ -198,14 +211,6 @@ class CSVResponse(Response):
     media_type = "text/csv"
 
 
-def _bind(request: Request) -> Any:
-    return request.app.state.lookup.bind
-
-
-def _options(request: Request) -> dict[str, Any]:
-    return {"check": request.app.state.check_options}
-
-
 def _replace_params(params: ReplaceParams) -> dict[str, Any]:
     # Uploaded grids get the checks of an imported file (geometry, codes, names).
     with TemporaryDirectory() as folder:
@@ -216,17 +221,15 @@ def _replace_params(params: ReplaceParams) -> dict[str, Any]:
 
 
 @router.post("/plans", status_code=201, summary="新建规划草案 / start a draft")
-def create_plan(request: Request, caller: PlannerDep, body: PlanIn) -> dict[str, Any]:
+def create_plan(bind: BindDep, caller: PlannerDep, body: PlanIn) -> PlanSummary:
     """A draft of the current grids of a community or street."""
-    state = planning.new_plan(
-        _bind(request), body.scope, name=body.name, author=caller.username
-    )
+    state = planning.new_plan(bind, body.scope, name=body.name, author=caller.username)
     return state.summary()
 
 
 @router.get("/plans", summary="规划列表 / plans, newest first")
 def list_plans(
-    request: Request,
+    bind: BindDep,
     caller: PlannerDep,
     scope: Annotated[
         str | None,
@@ -234,86 +237,84 @@ def list_plans(
             max_length=40, pattern=r"^[0-9A-Za-z._-]+$", description="社区或街道编码"
         ),
     ] = None,
-) -> dict[str, Any]:
+) -> PlanList:
     """Every plan (draft, published, discarded), optionally of one scope."""
-    return {"items": planning.list_plans(_bind(request), scope=scope)}
+    return PlanList(items=planning.list_plans(bind, scope=scope))
 
 
 @router.get("/plans/{plan_id}", summary="规划详情 / a plan with its steps and grids")
-def get_plan(request: Request, caller: PlannerDep, plan_id: PlanId) -> dict[str, Any]:
+def get_plan(bind: BindDep, caller: PlannerDep, plan_id: PlanId) -> PlanSummary:
     """The plan, its steps (author, time) and its grids as GeoJSON."""
-    return planning.plan_state(_bind(request), plan_id).summary()
+    return planning.plan_state(bind, plan_id).summary()
 
 
 @router.post("/plans/{plan_id}/edits", summary="编辑草案 / apply one edit")
 def edit_plan(
-    request: Request, caller: PlannerDep, plan_id: PlanId, body: EditIn
-) -> dict[str, Any]:
+    bind: BindDep, caller: PlannerDep, plan_id: PlanId, body: EditIn
+) -> PlanSummary:
     """One edit (replace, split, merge, move, rename, renumber), kept as an undoable step."""
     if isinstance(body, ReplaceEdit):
         params = _replace_params(body.params)
     else:
         params = body.params.model_dump(mode="json")
-    state = planning.edit(
-        _bind(request), plan_id, body.op, params, author=caller.username
-    )
+    state = planning.edit(bind, plan_id, body.op, params, author=caller.username)
     return state.summary()
 
 
 @router.post("/plans/{plan_id}/undo", summary="撤销最后一步 / undo the last edit")
-def undo_edit(request: Request, caller: PlannerDep, plan_id: PlanId) -> dict[str, Any]:
+def undo_edit(bind: BindDep, caller: PlannerDep, plan_id: PlanId) -> PlanSummary:
     """Drop the draft's last edit (the base cannot be undone)."""
-    return planning.undo(_bind(request), plan_id, author=caller.username).summary()
+    return planning.undo(bind, plan_id, author=caller.username).summary()
 
 
 @router.get("/plans/{plan_id}/diff", summary="影响分析 / what the plan changes")
-def diff_plan(request: Request, caller: PlannerDep, plan_id: PlanId) -> dict[str, Any]:
+def diff_plan(
+    bind: BindDep, check: CheckOptionsDep, caller: PlannerDep, plan_id: PlanId
+) -> PlanImpact:
     """Grids added, removed and changed; moves; people affected; households; coverage."""
-    return planning.diff(_bind(request), plan_id, **_options(request))
+    return planning.diff(bind, plan_id, check=check)
 
 
-@router.post("/plans/{plan_id}/publish", summary="发布 / publish as the new grids")
+@router.post(
+    "/plans/{plan_id}/publish",
+    summary="发布 / publish as the new grids",
+    dependencies=[WRITES],
+)
 def publish_plan(
-    request: Request, caller: PlannerDep, plan_id: PlanId
-) -> dict[str, Any]:
+    bind: BindDep, check: CheckOptionsDep, caller: PlannerDep, plan_id: PlanId
+) -> Published:
     """Publish the draft; refused (422) if it is stale or adds gaps or overlaps."""
-    done = planning.publish(
-        _bind(request), plan_id, author=caller.username, **_options(request)
-    )
-    request.app.state.lookup.data_changed()
-    return done
+    return planning.publish(bind, plan_id, author=caller.username, check=check)
 
 
 @router.post("/plans/{plan_id}/rebase", summary="基于现行网格重放 / rebase")
-def rebase_plan(
-    request: Request, caller: PlannerDep, plan_id: PlanId
-) -> dict[str, Any]:
+def rebase_plan(bind: BindDep, caller: PlannerDep, plan_id: PlanId) -> PlanSummary:
     """Replay the draft's edits on the current grids after someone else published."""
-    return planning.rebase(_bind(request), plan_id, author=caller.username).summary()
+    return planning.rebase(bind, plan_id, author=caller.username).summary()
 
 
 @router.delete("/plans/{plan_id}", status_code=204, summary="放弃草案 / discard")
-def discard_plan(request: Request, caller: PlannerDep, plan_id: PlanId) -> Response:
+def discard_plan(bind: BindDep, caller: PlannerDep, plan_id: PlanId) -> Response:
     """Give a draft up; it stays listed as discarded."""
-    planning.discard(_bind(request), plan_id, author=caller.username)
+    planning.discard(bind, plan_id, author=caller.username)
     return Response(status_code=204)
 
 
-@router.post("/plans/rollback", summary="回滚（管理员）/ roll a scope back")
-def rollback(request: Request, caller: AdminDep, body: RollbackIn) -> dict[str, Any]:
+@router.post(
+    "/plans/rollback",
+    summary="回滚（管理员）/ roll a scope back",
+    dependencies=[WRITES],
+)
+def rollback(
+    bind: BindDep, check: CheckOptionsDep, caller: AdminDep, body: RollbackIn
+) -> RolledBack:
     """Publish again the grids of a scope as they stood at ``to`` (admins only)."""
     to = body.to
     if to.tzinfo is not None:  # stored times are naive UTC
         to = to.astimezone(UTC).replace(tzinfo=None)
-    done = planning.rollback(
-        _bind(request),
-        body.scope,
-        to=to,
-        assign=request.app.state.check_options.assign,
-        author=caller.username,
+    return planning.rollback(
+        bind, body.scope, to=to, assign=check.assign, author=caller.username
     )
-    request.app.state.lookup.data_changed()
-    return done
 
 
 @router.get(
@@ -321,14 +322,19 @@ def rollback(request: Request, caller: AdminDep, body: RollbackIn) -> dict[str, 
     response_class=HTMLResponse,
     summary="方案对比图 / the plan's diff map",
 )
-def plan_map(request: Request, caller: PlannerDep, plan_id: PlanId) -> HTMLResponse:
+def plan_map(
+    bind: BindDep,
+    check: CheckOptionsDep,
+    tiles: TilesDep,
+    caller: PlannerDep,
+    plan_id: PlanId,
+) -> HTMLResponse:
     """Old and new boundaries and the buildings that change grid (a staff page)."""
-    bind = _bind(request)
-    impact = planning.diff(bind, plan_id, **_options(request))
+    impact = planning.diff(bind, plan_id, check=check)
     old, new, buildings = planning.plan_frames(bind, plan_id)
     from geogrid.maps.plan import plan_diff_map
 
-    page = plan_diff_map(impact, old, new, buildings, tiles=request.app.state.tiles)
+    page = plan_diff_map(impact, old, new, buildings, tiles=tiles)
     return HTMLResponse(page.get_root().render())
 
 
@@ -337,10 +343,11 @@ def plan_map(request: Request, caller: PlannerDep, plan_id: PlanId) -> HTMLRespo
     response_class=CSVResponse,
     summary="调整告知表 / the change notice as CSV",
 )
-def plan_notice(request: Request, caller: PlannerDep, plan_id: PlanId) -> CSVResponse:
+def plan_notice(
+    bind: BindDep, check: CheckOptionsDep, caller: PlannerDep, plan_id: PlanId
+) -> CSVResponse:
     """One row per moved building or 小区: old grid, new grid, new contacts."""
-    bind = _bind(request)
-    impact = planning.diff(bind, plan_id, **_options(request))
+    impact = planning.diff(bind, plan_id, check=check)
     from geogrid.services.notices import change_notice
 
     return CSVResponse(

@@ -12,7 +12,13 @@ if connection is None:
     connection = make_engine(get_settings().database_url).connect()
 
 
-def include_object(obj, name, obj_type, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(  # alembic calls it with these five, positionally
+    obj: object,
+    name: str | None,
+    obj_type: str,
+    reflected: bool,  # noqa: FBT001
+    compare_to: object,
+) -> bool:
     # SpatiaLite's own tables (KNN, SpatialIndex, …) are not ours to migrate.
     if obj_type == "table" and reflected and compare_to is None:
         return False

@@ -1,0 +1,94 @@
+"""The feature layers (要素图层): buildings, lanes, service centres, addresses.
+
+One definition of each layer, which the imports, the paged resources, the OGC
+collections and the API routes read, so that a field is added in one place.
+Areas (区/街道/社区/网格/小区) are levels, not layers: see
+:mod:`geogrid.domain.codes`.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+GeometryKind = Literal["polygon", "line", "point"]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """What one feature layer holds and who may see it."""
+
+    key: str
+    """Its name in URLs, commands and collections: ``buildings``."""
+    title_zh: str
+    title_en: str
+    one_en: str
+    """One feature, in English: ``building``."""
+    geometry: GeometryKind | Literal["building"]
+    """``building``: a footprint, or a point where an office has no footprints."""
+    not_found: str
+    """The message code when a code names no feature of this layer."""
+    description: str
+    """What a page of the layer holds, for the API documentation."""
+    text: tuple[str, ...] = ()
+    """Text fields, read from the file column of the same name."""
+    integers: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    staff_fields: tuple[str, ...] = ()
+    """Fields only staff of the feature's street see (head counts, not households)."""
+    is_private: bool = False
+    """The whole layer is for staff of its street only (residents' addresses)."""
+    is_geometry_optional: bool = False
+    """A record may come without a geometry (an address known by its text)."""
+
+
+LAYERS: dict[str, Layer] = {
+    layer.key: layer
+    for layer in (
+        Layer(
+            "buildings",
+            "楼栋",
+            "buildings",
+            "building",
+            "building",
+            "building_not_found",
+            "Buildings with their grid and estate links; households are public.",
+            text=("name", "number", "estate"),
+            integers=("floors", "households", "residents"),
+            staff_fields=("residents",),
+        ),
+        Layer(
+            "lanes",
+            "弄巷",
+            "lanes",
+            "lane",
+            "line",
+            "lane_not_found",
+            "Lanes; parent is an area their line meets.",
+            text=("name",),
+        ),
+        Layer(
+            "centres",
+            "服务中心",
+            "centres",
+            "centre",
+            "point",
+            "centre_not_found",
+            "Service centres; parent is an area they stand in.",
+            text=("name", "kind"),
+            numbers=("radius_m",),
+        ),
+        Layer(
+            "addresses",
+            "居民地址",
+            "addresses",
+            "address",
+            "point",
+            "address_code_not_found",
+            "Addresses under the caller's street (all for admins); the public gets 403.",
+            is_private=True,
+            is_geometry_optional=True,
+        ),
+    )
+}
+
+INTEGER_FIELDS = frozenset(name for layer in LAYERS.values() for name in layer.integers)
+"""Fields stored and sent as whole numbers in any layer."""
