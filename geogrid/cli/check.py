@@ -15,15 +15,8 @@ from geogrid.errors import GeogridError
 if TYPE_CHECKING:
     from geogrid.services.coverage import CoverageResult
 
-from geogrid.cli import (
-    _database,
-    _fail,
-    _lang,
-    check_app,
-    console,
-    measure_text,
-    os_user,
-)
+from geogrid.cli.options import database, os_user
+from geogrid.cli.output import console, fail, lang, measure_text
 
 
 def rule_title(code: str) -> str:
@@ -31,7 +24,7 @@ def rule_title(code: str) -> str:
     rule = RULES.get(code)
     if rule is None:
         return code
-    return rule.title if _lang() == "zh" else rule.title_en
+    return rule.title if lang() == "zh" else rule.title_en
 
 
 class CheckFormat(StrEnum):
@@ -41,6 +34,9 @@ class CheckFormat(StrEnum):
     json = "json"
     geojson = "geojson"
     csv = "csv"
+
+
+check_app = typer.Typer(help="覆盖检查：全覆盖、无死角 (coverage checks)")
 
 
 @check_app.callback(invoke_without_command=True)
@@ -66,12 +62,12 @@ def check_cmd(
 
     settings = get_settings()
     try:
-        with _database(settings) as engine:
+        with database(settings) as engine:
             result = run_check(
                 engine, check_options(settings), community=community, store=store
             )
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     text = _render_check(result, fmt)
     if output is not None:
         output.write_text(
@@ -167,12 +163,12 @@ def check_accept_cmd(
 
     settings = get_settings()
     try:
-        with _database(settings) as engine:
+        with database(settings) as engine:
             done = accept_finding(
                 engine, key, reason=reason, accepted_by=by or os_user()
             )
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(
         f"已接受 accepted: {rule_title(done['rule'])} {done['codes']}（{reason}）"
     )
@@ -190,8 +186,8 @@ def check_revoke_cmd(
 
     settings = get_settings()
     try:
-        with _database(settings) as engine:
+        with database(settings) as engine:
             revoke_finding(engine, key, actor=by or os_user())
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"已撤销 revoked: {key}")

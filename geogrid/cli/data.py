@@ -1,13 +1,11 @@
 """Commands that move data (数据导入导出): import, export, init, status, demo."""
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from geogrid.config import get_settings
 from geogrid.errors import GeogridError, ImportRejected
@@ -19,115 +17,49 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from geogrid.io.report import ImportReport
-    from geogrid.services.imports import ImportOptions
 
-from geogrid.cli import (
-    ExitCode,
+from geogrid.cli.options import (
+    CodeFieldOpt,
+    CrsOpt,
+    EncodingOpt,
     FeatureLayer,
     FormatOpt,
+    LatOpt,
+    LayerOpt,
     Level,
+    LonOpt,
+    NameFieldOpt,
     OutputFormat,
-    _database,
-    _fail,
-    _lang,
-    app,
-    console,
-    err_console,
-    import_app,
+    RepairOpt,
+    SkipInvalidOpt,
+    SwapXyOpt,
+    database,
+    import_options,
     os_user,
 )
-
-
-def _print_report(report: "ImportReport", fmt: OutputFormat) -> None:
-    lang = _lang()
-    if fmt is OutputFormat.json:
-        console.print_json(
-            json.dumps(report.to_dict(lang), ensure_ascii=False, default=str)
-        )
-        return
-    if report.problems:
-        table = Table(
-            *(
-                render(f"report_{column}", lang)
-                for column in ("record", "severity", "code", "message")
-            )
-        )
-        for p in report.problems:
-            table.add_row(p.record, p.severity, p.code, p.message(lang))
-        console.print(table)
-    if report.is_ok:
-        console.print(
-            render(
-                "import_done",
-                lang,
-                n_written=report.n_written,
-                kind=level_name(report.kind, lang),
-                n_read=report.n_read,
-                n_warnings=len(report.warnings),
-            )
-            + (
-                "  " + json.dumps(report.counts, ensure_ascii=False)
-                if report.counts
-                else ""
-            )
-        )
-        if report.skipped:
-            console.print(render("import_skipped", lang, n=len(report.skipped)))
-    else:
-        err_console.print(
-            Text(render("import_rejected", lang, n_errors=len(report.errors)), "red")
-        )
+from geogrid.cli.output import (
+    ExitCode,
+    console,
+    fail,
+    lang,
+    print_import_report,
+)
 
 
 def _run_import(fmt: OutputFormat, action: "Callable[[Engine], ImportReport]") -> None:
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             report = action(engine)
     except ImportRejected as exc:
         # Bad records are bad input (exit 2); nothing was written.
-        _print_report(exc.report, fmt)
+        print_import_report(exc.report, fmt)
         raise typer.Exit(ExitCode.BAD_INPUT) from exc
     except GeogridError as exc:
-        _fail(exc)
-    _print_report(report, fmt)
+        fail(exc)
+    print_import_report(report, fmt)
 
 
-CrsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--crs", help="坐标参考系：EPSG 代码、gcj02 或 bd09（覆盖文件自带的）"
-    ),
-]
-RepairOpt = Annotated[
-    bool, typer.Option("--repair", help="用 make_valid 修复无效几何并报告改动")
-]
-LayerOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--layer", help="多图层文件中的图层名（KML 文件夹、DXF 图层），多个用逗号连接"
-    ),
-]
-SkipInvalidOpt = Annotated[
-    bool,
-    typer.Option(
-        "--skip-invalid", help="跳过有错误的记录，导入其余记录并列出跳过的原因"
-    ),
-]
-SwapXyOpt = Annotated[
-    bool, typer.Option("--swap-xy", help="文件坐标为 纬度,经度 顺序时交换 x 与 y")
-]
-EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="字符编码，如 gbk")]
-CodeFieldOpt = Annotated[str, typer.Option("--code-field", help="编码字段")]
-NameFieldOpt = Annotated[str, typer.Option("--name-field", help="名称字段")]
-LonOpt = Annotated[str | None, typer.Option("--lon-field", help="CSV 经度列")]
-LatOpt = Annotated[str | None, typer.Option("--lat-field", help="CSV 纬度列")]
-
-
-def _options(**kwargs: object) -> "ImportOptions":
-    from geogrid.services.imports import ImportOptions
-
-    # Every import from the command line is audited as its user's.
-    return ImportOptions(author=os_user(), **kwargs)  # type: ignore[arg-type]
+import_app = typer.Typer(help="导入数据文件 (import files)", no_args_is_help=True)
 
 
 @import_app.command("boundaries")
@@ -176,7 +108,7 @@ def import_boundaries_cmd(
     from geogrid.services.boundaries import import_boundaries
 
     settings = get_settings()
-    options = _options(
+    options = import_options(
         crs=crs,
         repair=repair,
         layer=layer,
@@ -224,7 +156,7 @@ def _feature_command(layer: FeatureLayer) -> None:
     ) -> None:
         from geogrid.services.imports import import_features
 
-        options = _options(
+        options = import_options(
             crs=crs,
             repair=repair,
             layer=layer_name,
@@ -298,17 +230,16 @@ def import_scheme_cmd(
     try:
         path = Path(source)
         scheme = read_scheme_file(path) if path.suffix else load_preset(source)
-        with _database(settings) as engine:
+        with database(settings) as engine:
             save_scheme(engine, scheme, activate=activate)
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     roles = "、".join(f"{r.title}({r.key})" for r in scheme.roles)
     console.print(
         f"角色方案“{scheme.name}”已保存{'并启用' if activate else ''}：{roles}"
     )
 
 
-@app.command("export")
 def export_cmd(
     layer: Annotated[
         str,
@@ -328,26 +259,23 @@ def export_cmd(
 
     settings = get_settings()
     try:
-        with _database(settings) as engine:
+        with database(settings) as engine:
             n = export_layer(engine, layer, output, as_of=date)
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(
-        render(
-            "export_done", _lang(), n=n, layer=level_name(layer, _lang()), path=output
-        )
+        render("export_done", lang(), n=n, layer=level_name(layer, lang()), path=output)
     )
 
 
-@app.command("init")
 def init_cmd() -> None:
     """建库或升级数据库结构 / create or upgrade the database schema."""
     settings = get_settings()
     try:
-        with _database(settings):
+        with database(settings):
             pass
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     from geogrid.store.engine import display_url
 
     console.print(
@@ -358,25 +286,23 @@ def init_cmd() -> None:
 def _print_summary(engine: "Engine") -> None:
     from geogrid.services.summary import database_summary
 
-    lang = _lang()
+    shown_in = lang()
     table = Table("图层 layer", "数量 count")
     for layer, n in database_summary(engine).items():
-        table.add_row(level_name(layer, lang), str(n))
+        table.add_row(level_name(layer, shown_in), str(n))
     console.print(table)
 
 
-@app.command("status")
 def status_cmd() -> None:
     """数据概况 / what the database holds."""
     settings = get_settings()
     try:
-        with _database(settings) as engine:
+        with database(settings) as engine:
             _print_summary(engine)
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
 
 
-@app.command("demo")
 def demo_cmd(
     data: Annotated[Path | None, typer.Option("--data", help="示例数据目录")] = None,
 ) -> None:
@@ -389,7 +315,7 @@ def demo_cmd(
     console.print(f"示例县数据 → {display_url(settings.database_url)}")
     try:
         with (
-            _database(settings) as engine,
+            database(settings) as engine,
             console.status("导入中 importing…") as status,
         ):
             reports = build_sample(
@@ -401,10 +327,10 @@ def demo_cmd(
                 ),
             )
             for report in reports:
-                _print_report(report, OutputFormat.text)
+                print_import_report(report, OutputFormat.text)
             _print_summary(engine)
     except ImportRejected as exc:
-        _print_report(exc.report, OutputFormat.text)
+        print_import_report(exc.report, OutputFormat.text)
         raise typer.Exit(ExitCode.BAD_INPUT) from exc
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)

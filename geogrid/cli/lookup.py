@@ -8,16 +8,8 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from geogrid.cli import (
-    ExitCode,
-    FormatOpt,
-    OutputFormat,
-    _database,
-    _fail,
-    app,
-    console,
-    err_console,
-)
+from geogrid.cli.options import FormatOpt, OutputFormat, database
+from geogrid.cli.output import ExitCode, console, err_console, fail
 from geogrid.config import get_settings
 from geogrid.domain.answers import (
     AddressAnswer,
@@ -29,7 +21,6 @@ from geogrid.domain.answers import (
 from geogrid.errors import GeogridError, InvalidInput
 
 
-@app.command("assign")
 def assign_cmd() -> None:
     """计算楼栋、地址的网格归属 / link every building and address to its grid."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -45,7 +36,7 @@ def assign_cmd() -> None:
     }
     try:
         with (
-            _database(settings) as engine,
+            database(settings) as engine,
             Progress(
                 SpinnerColumn(), TextColumn("{task.description}"), console=console
             ) as bar,
@@ -59,7 +50,7 @@ def assign_cmd() -> None:
                 ),
             )
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(
         f"楼栋 {summary.buildings} 栋：{len(summary.buildings_in_no_grid)} 栋不在任何网格，"
         f"{len(summary.buildings_split)} 栋跨网格"
@@ -150,7 +141,6 @@ REASONS = {
 }
 
 
-@app.command("lookup")
 def lookup_cmd(
     address: Annotated[
         str | None, typer.Argument(help="地址文本，如“东街社区天和人家3号楼2单元”")
@@ -177,11 +167,11 @@ def lookup_cmd(
 
     settings = get_settings()
     if role not in {r.value for r in Role}:
-        _fail(InvalidInput("value_invalid", field="--role", value=role))
+        fail(InvalidInput("value_invalid", field="--role", value=role))
     caller = Role(role)
     answer: PointAnswer | AddressAnswer | WithinAnswer
     try:
-        with _database(settings) as engine:
+        with database(settings) as engine:
             service = LookupService(engine, near_m=settings.lookup_near_m)
             if within is not None:
                 answer = service.within(_read_json(within), crs=crs, caller=caller)
@@ -193,7 +183,7 @@ def lookup_cmd(
             else:
                 raise InvalidInput("lookup_query_missing")
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     if fmt is OutputFormat.json:
         console.print_json(answer.model_dump_json())
     elif isinstance(answer, PointAnswer):
@@ -207,7 +197,6 @@ def lookup_cmd(
         raise typer.Exit(ExitCode.FINDINGS)
 
 
-@app.command("serve")
 def serve_cmd(
     host: Annotated[str | None, typer.Option("--host")] = None,
     port: Annotated[int | None, typer.Option("--port")] = None,

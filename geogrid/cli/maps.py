@@ -5,7 +5,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from geogrid.cli import _database, _fail, app, console
+from geogrid.cli.options import database
+from geogrid.cli.output import console, fail
 from geogrid.config import Settings, get_settings
 from geogrid.errors import GeogridError, InvalidInput
 
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 map_app = typer.Typer(help="生成地图 (maps)", no_args_is_help=True)
-app.add_typer(map_app, name="map")
 
 CommunityOpt = Annotated[str, typer.Option("--community", help="社区编码")]
 OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="输出目录")]
@@ -30,10 +30,10 @@ def _write_pages(
 
     settings = get_settings()
     try:
-        with _database(settings) as engine:
+        with database(settings) as engine:
             written = write_site(build(engine, settings), output)
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     for path in written:
         console.print(f"已生成 written: {path}")
 
@@ -54,7 +54,7 @@ def map_public_cmd(
     from geogrid.services.publishing import communities, public_map_data
 
     if not all_communities and community is None:
-        _fail(InvalidInput("value_invalid", field="--community", value=""))
+        fail(InvalidInput("value_invalid", field="--community", value=""))
 
     def build(engine: "Engine", settings: Settings) -> "Mapping[str, folium.Map]":
         tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
@@ -130,19 +130,19 @@ def _write_html(output: Path, pages: dict[str, str]) -> list[Path]:
 @map_app.command("cards")
 def map_cards_cmd(community: CommunityOpt, output: OutputOpt) -> None:
     """生成网格便民联系卡（A4 打印，含二维码）/ write each grid's printable contact card."""
-    from geogrid.cli import err_console
+    from geogrid.cli.output import err_console
     from geogrid.maps.cards import community_cards
     from geogrid.services.publishing import public_map_data
 
     settings = get_settings()
     try:
-        with _database(settings) as engine:
+        with database(settings) as engine:
             pages = community_cards(
                 public_map_data(engine, community),
                 base_url=settings.public_base_url,
             )
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     if not settings.public_base_url:
         err_console.print(
             "提示：未设置 GEOGRID_PUBLIC_BASE_URL，二维码为相对链接，手机扫码无法打开 / "

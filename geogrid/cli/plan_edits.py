@@ -11,18 +11,22 @@ from typing import Annotated, Any
 
 import typer
 
-from geogrid.cli import OutputFormat, _database, _fail, console
-from geogrid.cli.data import (
+from geogrid.cli.options import (
+    AuthorOpt,
     CodeFieldOpt,
     CrsOpt,
     EncodingOpt,
     LayerOpt,
     NameFieldOpt,
+    OutputFormat,
+    PlanArg,
     RepairOpt,
-    _options,
-    _print_report,
+    actor,
+    database,
+    import_options,
 )
-from geogrid.cli.plans import AuthorOpt, PlanArg, _author, _print_state, plan_app
+from geogrid.cli.output import console, fail, print_import_report
+from geogrid.cli.plan_report import print_state
 from geogrid.config import get_settings
 from geogrid.errors import GeogridError, ImportRejected, InvalidInput
 
@@ -30,7 +34,6 @@ edit_app = typer.Typer(
     help="编辑规划草案：geogrid plan edit ID 操作 … (edit a draft)",
     no_args_is_help=True,
 )
-plan_app.add_typer(edit_app, name="edit")
 
 
 def _run_edit(
@@ -39,12 +42,12 @@ def _run_edit(
     from geogrid.services import planning
 
     try:
-        with _database(get_settings()) as engine:
-            state = planning.edit(engine, plan_id, op, params, author=_author(author))
+        with database(get_settings()) as engine:
+            state = planning.edit(engine, plan_id, op, params, author=actor(author))
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"已应用 applied: {op}（第 {len(state.steps) - 1} 步 step）")
-    _print_state(state)
+    print_state(state)
 
 
 def _plan_id(ctx: typer.Context) -> int:
@@ -75,7 +78,7 @@ def edit_replace_cmd(
     """用文件中的网格替换草案的全部网格 / replace the draft's grids with a file's polygons."""
     from geogrid.services import planning
 
-    options = _options(
+    options = import_options(
         crs=crs,
         repair=repair,
         layer=layer,
@@ -87,10 +90,10 @@ def edit_replace_cmd(
     try:
         params = planning.replace_params(file, options)
     except ImportRejected as exc:
-        _print_report(exc.report, OutputFormat.text)
+        print_import_report(exc.report, OutputFormat.text)
         raise typer.Exit(2) from exc
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     _run_edit(_plan_id(ctx), "replace", params, author)
 
 
@@ -112,7 +115,7 @@ def edit_split_cmd(
 ) -> None:
     """沿一条线把网格一分为二 / split a grid in two along a line."""
     if len(new) != 2:
-        _fail(
+        fail(
             InvalidInput(
                 "value_invalid",
                 field="--new",
@@ -176,7 +179,6 @@ def edit_undo_cmd(ctx: typer.Context, author: AuthorOpt = None) -> None:
     _undo(_plan_id(ctx), author)
 
 
-@plan_app.command("undo")
 def plan_undo_cmd(plan_id: PlanArg, author: AuthorOpt = None) -> None:
     """撤销最后一步编辑 / undo the last edit."""
     _undo(plan_id, author)
@@ -186,12 +188,12 @@ def _undo(plan_id: int, author: str | None) -> None:
     from geogrid.services import planning
 
     try:
-        with _database(get_settings()) as engine:
-            state = planning.undo(engine, plan_id, author=_author(author))
+        with database(get_settings()) as engine:
+            state = planning.undo(engine, plan_id, author=actor(author))
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"已撤销 undone: 剩 {len(state.steps) - 1} 步编辑 edits left")
-    _print_state(state)
+    print_state(state)
 
 
 def _codes(text: str) -> list[str]:
@@ -201,7 +203,7 @@ def _codes(text: str) -> list[str]:
 def _pair(text: str) -> list[str]:
     code, sep, name = text.replace("：", ":").partition(":")
     if not sep or not code.strip() or not name.strip():
-        _fail(
+        fail(
             InvalidInput(
                 "value_invalid",
                 field="--new",
@@ -236,7 +238,7 @@ def _line(text: str) -> dict[str, Any]:
     ):
         geom = None
     if geom is None or geom.geom_type != "LineString":
-        _fail(
+        fail(
             InvalidInput(
                 "value_invalid",
                 field="--line",
@@ -245,7 +247,7 @@ def _line(text: str) -> dict[str, Any]:
         )
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        _fail(
+        fail(
             InvalidInput(
                 "value_invalid", field="--line", value="坐标应为经纬度 lon/lat expected"
             )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from geogrid.cli import console, measure_text
+from geogrid.cli.output import console, measure_text
 from geogrid.domain.answers import (
     BuildingMove,
     CoverageDelta,
@@ -18,6 +18,8 @@ from geogrid.domain.findings import RULES
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+    from geogrid.services.planning import PlanState
 
 MAX_ROWS = 40
 """Buildings listed one by one; the rest are counted (``--format json`` has all)."""
@@ -254,3 +256,13 @@ def _print_findings(findings: FindingsDelta) -> None:
 
 def _title(rule: str) -> str:
     return RULES[rule].title if rule in RULES else rule
+
+
+def print_state(state: "PlanState") -> None:
+    """A plan in one line (scope, status, edits, staleness), then its grids."""
+    stale = "（基于旧版网格，请先 rebase / stale）" if state.is_stale else ""
+    console.print(
+        f"规划 plan #{state.id}「{state.name}」范围 scope {state.scope}，"
+        f"状态 status {state.status}，{len(state.steps) - 1} 步编辑 edits{stale}"
+    )
+    print_grids(state.grids)

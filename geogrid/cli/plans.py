@@ -12,17 +12,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from geogrid.cli import (
-    ExitCode,
+from geogrid.cli.options import (
+    AuthorOpt,
     FormatOpt,
     OutputFormat,
-    _database,
-    _fail,
-    app,
-    console,
-    os_user,
+    PlanArg,
+    actor,
+    database,
 )
-from geogrid.cli.plan_report import print_check, print_diff, print_grids, table
+from geogrid.cli.output import ExitCode, console, fail
+from geogrid.cli.plan_report import (
+    print_check,
+    print_diff,
+    print_state,
+    table,
+)
 from geogrid.config import get_settings
 from geogrid.errors import GeogridError, InvalidInput
 
@@ -30,28 +34,18 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from geogrid.domain.answers import PlanImpact
-    from geogrid.services.planning import PlanState
 
 plan_app = typer.Typer(help="网格调整规划 (grid plans)", no_args_is_help=True)
-app.add_typer(plan_app, name="plan")
 
-PlanArg = Annotated[int, typer.Argument(help="规划编号 plan id", min=1)]
-AuthorOpt = Annotated[
-    str | None, typer.Option("--author", help="记录的操作人（默认当前系统用户）")
-]
 CommunityOpt = Annotated[str | None, typer.Option("--community", help="社区编码")]
 # click's own formats, plus the microseconds of an ISO time copied from JSON.
 DATETIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 StreetOpt = Annotated[str | None, typer.Option("--street", help="街道编码")]
 
 
-def _author(author: str | None) -> str:
-    return author or os_user()
-
-
 def _scope(community: str | None, street: str | None) -> str:
     if bool(community) == bool(street):
-        _fail(
+        fail(
             InvalidInput(
                 "value_invalid",
                 field="--community / --street",
@@ -67,15 +61,6 @@ def _check_options() -> Any:
     return {"check": check_options(get_settings())}
 
 
-def _print_state(state: "PlanState") -> None:
-    stale = "（基于旧版网格，请先 rebase / stale）" if state.is_stale else ""
-    console.print(
-        f"规划 plan #{state.id}「{state.name}」范围 scope {state.scope}，"
-        f"状态 status {state.status}，{len(state.steps) - 1} 步编辑 edits{stale}"
-    )
-    print_grids(state.grids)
-
-
 @plan_app.command("new")
 def plan_new_cmd(
     community: CommunityOpt = None,
@@ -88,12 +73,12 @@ def plan_new_cmd(
 
     scope = _scope(community, street)
     try:
-        with _database(get_settings()) as engine:
-            state = planning.new_plan(engine, scope, name=name, author=_author(author))
+        with database(get_settings()) as engine:
+            state = planning.new_plan(engine, scope, name=name, author=actor(author))
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"已新建规划 created plan: {state.id}")
-    _print_state(state)
+    print_state(state)
 
 
 @plan_app.command("list")
@@ -106,10 +91,10 @@ def plan_list_cmd(
     from geogrid.services import planning
 
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             plans = planning.list_plans(engine, scope=scope)
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     rows = [
         [str(p.id), p.name, p.scope, p.status, p.created_by,
          f"{p.created_at:%Y-%m-%d %H:%M:%S}"]
@@ -126,10 +111,10 @@ def plan_show_cmd(plan_id: PlanArg, fmt: FormatOpt = OutputFormat.text) -> None:
     from geogrid.services import planning
 
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             state = planning.plan_state(engine, plan_id)
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     if fmt is OutputFormat.json:
         typer.echo(state.summary().model_dump_json())
         return
@@ -139,7 +124,7 @@ def plan_show_cmd(plan_id: PlanArg, fmt: FormatOpt = OutputFormat.text) -> None:
     ]
     headers = ["步 step", "操作 op", "操作人 author", "时间 at (UTC)", "内容 params"]
     console.print(table(headers, rows, codes=(3,)))
-    _print_state(state)
+    print_state(state)
 
 
 def _describe(params: dict[str, Any]) -> str:
@@ -182,7 +167,7 @@ def plan_diff_cmd(
     from geogrid.services import planning
 
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             impact = _impact(engine, plan_id)
             state = planning.plan_state(engine, plan_id)
             if map_file is not None:
@@ -190,7 +175,7 @@ def plan_diff_cmd(
             if notice_file is not None:
                 _write_notice(engine, impact, notice_file)
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     if fmt is OutputFormat.json:
         typer.echo(impact.model_dump_json())
     else:
@@ -227,10 +212,10 @@ def _write_notice(engine: "Engine", impact: "PlanImpact", path: Path) -> None:
 def plan_check_cmd(plan_id: PlanArg, fmt: FormatOpt = OutputFormat.text) -> None:
     """检查规划：全部检查规则，发布后会新增错误级问题时退出码为 1 / check a plan (exit 1 if it adds an error)."""
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             impact = _impact(engine, plan_id)
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     if fmt is OutputFormat.json:
         keys = {"plan", "coverage", "band", "households", "findings"}
         typer.echo(impact.model_dump_json(include=keys))
@@ -246,12 +231,12 @@ def plan_publish_cmd(plan_id: PlanArg, author: AuthorOpt = None) -> None:
     from geogrid.services import planning
 
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             done = planning.publish(
-                engine, plan_id, author=_author(author), **_check_options()
+                engine, plan_id, author=actor(author), **_check_options()
             )
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(
         f"已发布 published: 规划 plan #{done.id}，生效 valid from {done.valid_from:%Y-%m-%d %H:%M:%S} (UTC)，"
         f"{done.moves} 栋楼栋改变网格 buildings moved"
@@ -265,10 +250,10 @@ def plan_discard_cmd(plan_id: PlanArg, author: AuthorOpt = None) -> None:
     from geogrid.services import planning
 
     try:
-        with _database(get_settings()) as engine:
-            planning.discard(engine, plan_id, author=_author(author))
+        with database(get_settings()) as engine:
+            planning.discard(engine, plan_id, author=actor(author))
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"已放弃 discarded: 规划 plan #{plan_id}")
 
 
@@ -278,12 +263,12 @@ def plan_rebase_cmd(plan_id: PlanArg, author: AuthorOpt = None) -> None:
     from geogrid.services import planning
 
     try:
-        with _database(get_settings()) as engine:
-            state = planning.rebase(engine, plan_id, author=_author(author))
+        with database(get_settings()) as engine:
+            state = planning.rebase(engine, plan_id, author=actor(author))
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"已 rebase rebased: 规划 plan #{plan_id}")
-    _print_state(state)
+    print_state(state)
 
 
 @plan_app.command("rollback")
@@ -307,16 +292,16 @@ def plan_rollback_cmd(
     scope = _scope(community, street)
     settings = get_settings()
     try:
-        with _database(settings) as engine:
+        with database(settings) as engine:
             done = planning.rollback(
                 engine,
                 scope,
                 to=to,
                 assign=assign_options(settings),
-                author=_author(author),
+                author=actor(author),
             )
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"已回滚 rolled back: {scope} → {done.to:%Y-%m-%d %H:%M:%S}")
     _print_counts(done.counts)
 
@@ -348,19 +333,19 @@ def plan_propose_cmd(
         households, (settings.grid_households_min, settings.grid_households_max)
     )
     try:
-        with _database(settings) as engine:
+        with database(settings) as engine:
             proposal = propose(engine, community, band, seed=seed)
             if output is not None:
                 write_features(proposal.grids, output, layer="grids")
             state = (
                 propose_plan(
-                    engine, community, proposal, name=name, author=_author(author)
+                    engine, community, proposal, name=name, author=actor(author)
                 )
                 if as_plan
                 else None
             )
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     low, high = band
     rows = [
         [g.code, str(g.name), str(g.households), str(g.n_buildings),
@@ -386,7 +371,7 @@ def _band(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
         return default
     found = re.fullmatch(r"\s*(\d+)\s*[-–~,]\s*(\d+)\s*", text)
     if found is None or int(found[1]) > int(found[2]):
-        _fail(
+        fail(
             InvalidInput(
                 "value_invalid", field="--households", value=f"{text}（应为 300-500）"
             )
@@ -395,4 +380,3 @@ def _band(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
 
 
 # The edit commands (geogrid plan edit ID …) register themselves on ``plan_app``.
-from geogrid.cli import plan_edits  # noqa: E402, F401  # isort: skip

@@ -6,14 +6,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from geogrid.cli import _database, _fail, app, console, os_user
+from geogrid.cli.options import database, os_user
+from geogrid.cli.output import console, fail
 from geogrid.config import get_settings
 from geogrid.errors import GeogridError
 
 users_app = typer.Typer(
     help="账号与 API 密钥 (logins and API keys)", no_args_is_help=True
 )
-app.add_typer(users_app, name="users")
 
 
 @users_app.command("add")
@@ -32,12 +32,12 @@ def users_add_cmd(
 
     password = _read_password(password_stdin)
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             caller = add_user(
                 engine, username, password, role, street=street, actor=os_user()
             )
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(
         f"已创建 created: {caller.username} ({caller.role.value} {caller.street})"
     )
@@ -49,10 +49,10 @@ def users_list_cmd() -> None:
     from geogrid.services.accounts import users
 
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             rows = users(engine)
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     table = Table(
         "用户 user", "角色 role", "街道 street", "启用 active", "创建 created"
     )
@@ -76,10 +76,10 @@ def users_key_cmd(
     from geogrid.services.accounts import create_api_key
 
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             key = create_api_key(engine, username, name=name, actor=os_user())
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(key)
 
 
@@ -89,10 +89,10 @@ def users_revoke_cmd(username: Annotated[str, typer.Argument(help="用户名")])
     from geogrid.services.accounts import revoke
 
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             count = revoke(engine, username, actor=os_user())
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"已吊销 revoked: {count}")
 
 
@@ -114,10 +114,10 @@ def users_passwd_cmd(
 
     password = _read_password(password_stdin)
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             set_password(engine, username, password, actor=os_user())
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"已更新密码 password changed: {username}")
 
 
@@ -127,8 +127,8 @@ def users_disable_cmd(username: Annotated[str, typer.Argument(help="用户名")]
     from geogrid.services.accounts import disable
 
     try:
-        with _database(get_settings()) as engine:
+        with database(get_settings()) as engine:
             count = disable(engine, username, actor=os_user())
     except GeogridError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"已停用 disabled: {username}（吊销 revoked {count}）")
