@@ -41,9 +41,10 @@ class BadParameter(InvalidInput):
 
 
 class NotFound(GeogridError):
-    """A code or name that names nothing stored (不存在)."""
+    """A code or name that names nothing stored (不存在); the code says what kind."""
 
-    code = "area_not_found"
+    def __init__(self, code: str, /, **params: object) -> None:
+        super().__init__(code, **params)
 
 
 class Unauthorized(GeogridError):
@@ -56,6 +57,16 @@ class Conflict(GeogridError):
     """A write based on a stale version (版本冲突): someone changed the record first."""
 
     code = "version_conflict"
+
+
+class Outdated(Conflict):
+    """A change drafted on data that has changed since (已过期): a plan on older grids.
+
+    Unlike a stale version (412, resend with the new ETag) the draft itself
+    must be brought up to date first (``plan rebase``): 409.
+    """
+
+    code = "plan_stale"
 
 
 class TooManyRequests(GeogridError):

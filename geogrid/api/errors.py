@@ -18,6 +18,7 @@ from geogrid.errors import (
     ImportRejected,
     InvalidInput,
     NotFound,
+    Outdated,
     PreconditionRequired,
     StorageError,
     TooManyRequests,
@@ -37,6 +38,7 @@ STATUS: dict[type[GeogridError], int] = {
     Forbidden: 403,
     Unauthorized: 401,
     TooManyRequests: 429,
+    Outdated: 409,
     Conflict: 412,
     PreconditionRequired: 428,
     BadParameter: 400,  # OGC API - Features: unknown or malformed parameters

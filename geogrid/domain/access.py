@@ -135,11 +135,11 @@ def contact_card(
         '13800000001'
     """
     fields: dict[str, Any] = {
-        "name": _text(person.get("name")),
-        "phone": _text(person.get("phone")),
-        "organisation": _text(person.get("organisation")),
+        "name": text_value(person.get("name")),
+        "phone": text_value(person.get("phone")),
+        "organisation": text_value(person.get("organisation")),
         "is_party_member": _flag(person.get("is_party_member")),
-        "employment": _text(person.get("employment")),
+        "employment": text_value(person.get("employment")),
         "duties": role_type.duties,
     }
     card = ContactCard(role=role_type.key, title=role_type.title)
@@ -156,7 +156,7 @@ def contact_card(
     return card.model_copy(update=shown)
 
 
-def _text(value: object) -> str | None:
+def text_value(value: object) -> str | None:
     """A stored text as shown: None for a missing value (None or pandas' NaN)."""
     if value is None or value != value:  # NaN is the one value unequal to itself
         return None

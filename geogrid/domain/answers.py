@@ -1,16 +1,21 @@
-"""What a lookup answers (查询结果), as typed models.
+"""What geogrid answers (查询结果与报告), as typed models.
 
-The service builds these, the API sends them (and documents them in
-``/openapi.json``), and the CLI prints them by attribute: one definition of
-each answer instead of dict keys spelled in three places.
+Lookups, the coverage report, plans and their impact, the roster, accounts,
+the area tree and the GeoJSON pages: services build these, the API sends them
+(and documents them in ``/openapi.json``), and the CLI, maps and notices read
+them by attribute: one definition of each answer instead of dict keys
+spelled in several places.
 """
 
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from geojson_pydantic import Feature, FeatureCollection, MultiPolygon, Polygon
 from geojson_pydantic.geometries import Geometry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+
+from geogrid.domain.layers import Layer
 
 
 def _utc(moment: datetime) -> datetime:
@@ -522,3 +527,162 @@ class RolledBack(Answer):
     scope: str
     to: Instant
     counts: dict[str, int]
+
+
+# ------------------------------------------------------------ feature pages
+
+
+class AreaRef(Answer):
+    """An area by code, name and level."""
+
+    code: str
+    name: str | None
+    level: str
+
+
+class AreaProperties(AreaRef):
+    """What a page sends of one area: its place in the tree and its validity."""
+
+    parent_code: str | None
+    valid_from: Instant
+    valid_to: Instant | None
+    """Null while the area is current; set when a later generation replaced it."""
+
+
+class AreaDetail(AreaProperties):
+    """One area with its parent and children of the same generation."""
+
+    parent: AreaRef | None
+    children: list[AreaRef]
+
+
+AreaFeature = Feature[Geometry, AreaDetail]
+
+
+class Link(Answer):
+    """A link to this answer or a related one (OGC API – Features' ``links``)."""
+
+    href: str
+    rel: str
+    type: str
+    title: str | None = None
+
+
+class FeaturePage(Answer):
+    """What every page of features adds to its FeatureCollection."""
+
+    numberMatched: int  # noqa: N815  # OGC API – Features' name
+    numberReturned: int  # noqa: N815
+    links: list[Link] = []
+
+
+class AreasPage(FeatureCollection[Feature[Geometry, AreaProperties]], FeaturePage):
+    """A page of areas (区域) as GeoJSON."""
+
+
+class FindingCollection(FeatureCollection[FindingFeature]):
+    """The coverage findings as GeoJSON, for the coverage map layer."""
+
+
+@cache
+def feature_model(layer: Layer) -> type[BaseModel]:
+    """One feature of a layer as GeoJSON, its properties the layer's columns.
+
+    A field only staff of the street see (a building's ``residents``) is left
+    out for others, so every property but ``code`` may be absent or null.
+    """
+    properties = create_model(  # type: ignore[call-overload]
+        f"{layer.key.title()}Properties",
+        __base__=Answer,
+        __doc__=f"What a page sends of one {layer.one_en}.",
+        **{
+            column: (kind, ...) if column == "code" else (kind, None)
+            for column, kind in layer.columns
+        },
+    )
+    feature: type[BaseModel] = Feature[Geometry, properties]
+    return feature
+
+
+@cache
+def feature_page(layer: Layer) -> type[BaseModel]:
+    """A page of one layer: a FeatureCollection of its features, counted and linked."""
+    # A model class made at run time: mypy sees a value where a type belongs.
+    collection: type[BaseModel] = FeatureCollection[feature_model(layer)]  # type: ignore[assignment,misc]
+    page: type[BaseModel] = create_model(
+        f"{layer.key.title()}Page",
+        __base__=(collection, FeaturePage),
+        __doc__=f"A page of {layer.title_en} ({layer.title_zh}) as GeoJSON.",
+    )
+    return page
+
+
+# ------------------------------------------------------- OGC API – Features
+
+
+class LandingPage(Answer):
+    """The OGC API's entry point: what it is and where its parts are."""
+
+    title: str
+    description: str
+    links: list[Link]
+
+
+class Conformance(Answer):
+    """The OGC conformance classes the API implements."""
+
+    conformsTo: list[str]  # noqa: N815  # the standard's names
+    links: list[Link]
+
+
+class SpatialExtent(Answer):
+    """Bounds of a collection's data, lon/lat (CRS84)."""
+
+    bbox: list[list[float]]
+    crs: str
+
+
+class TemporalExtent(Answer):
+    """From when a collection's data is valid (open-ended: still current)."""
+
+    interval: list[list[str | None]]
+    trs: str
+
+
+class Extent(Answer):
+    """Where and when a collection's data lies."""
+
+    spatial: SpatialExtent | None = None
+    temporal: TemporalExtent | None = None
+
+
+class CollectionInfo(Answer):
+    """One feature collection: its id, title, extent and CRSs."""
+
+    id: str
+    title: str
+    description: str
+    itemType: str  # noqa: N815
+    crs: list[str]
+    storageCrs: str  # noqa: N815
+    extent: Extent | None = None
+    links: list[Link]
+
+
+class Collections(Answer):
+    """Every collection the caller may read."""
+
+    links: list[Link]
+    collections: list[CollectionInfo]
+
+
+class ItemsPage(FeatureCollection[Feature[Geometry, dict[str, Any]]], FeaturePage):
+    """A page of a collection's features; properties as the collection describes."""
+
+    timeStamp: str  # noqa: N815
+
+
+class Item(Feature[Geometry, dict[str, Any]]):
+    """One feature of a collection, with links to itself and its collection."""
+
+    links: list[Link]

@@ -7,9 +7,12 @@ Areas (区/街道/社区/网格/小区) are levels, not layers: see
 """
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 GeometryKind = Literal["polygon", "line", "point"]
+
+Text = str | None
+Count = int | None
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,11 @@ class Layer:
     """The message code when a code names no feature of this layer."""
     description: str
     """What a page of the layer holds, for the API documentation."""
+    columns: tuple[tuple[str, Any], ...]
+    """What a page sends of each feature, with its type: never ``attrs`` (an
+    import's free columns can hold anything)."""
+    searched: tuple[str, ...]
+    """The columns a list's ``q`` searches."""
     text: tuple[str, ...] = ()
     """Text fields, read from the file column of the same name."""
     integers: tuple[str, ...] = ()
@@ -51,6 +59,19 @@ LAYERS: dict[str, Layer] = {
             "building",
             "building_not_found",
             "Buildings with their grid and estate links; households are public.",
+            columns=(
+                ("code", str),
+                ("name", Text),
+                ("number", Text),
+                ("estate", Text),
+                ("floors", Count),
+                ("households", Count),
+                ("residents", Count),
+                ("grid_code", Text),
+                ("split_grid_code", Text),
+                ("estate_code", Text),
+            ),
+            searched=("code", "name", "estate"),
             text=("name", "number", "estate"),
             integers=("floors", "households", "residents"),
             staff_fields=("residents",),
@@ -63,6 +84,8 @@ LAYERS: dict[str, Layer] = {
             "line",
             "lane_not_found",
             "Lanes; parent is an area their line meets.",
+            columns=(("code", str), ("name", Text)),
+            searched=("code", "name"),
             text=("name",),
         ),
         Layer(
@@ -73,6 +96,13 @@ LAYERS: dict[str, Layer] = {
             "point",
             "centre_not_found",
             "Service centres; parent is an area they stand in.",
+            columns=(
+                ("code", str),
+                ("name", Text),
+                ("kind", Text),
+                ("radius_m", float | None),
+            ),
+            searched=("code", "name"),
             text=("name", "kind"),
             numbers=("radius_m",),
         ),
@@ -84,6 +114,14 @@ LAYERS: dict[str, Layer] = {
             "point",
             "address_code_not_found",
             "Addresses under the caller's street (all for admins); the public gets 403.",
+            columns=(
+                ("code", str),
+                ("text", Text),
+                ("building_code", Text),
+                ("grid_code", Text),
+                ("assign_reason", Text),
+            ),
+            searched=("code", "text"),
             is_private=True,
             is_geometry_optional=True,
         ),

@@ -22,7 +22,7 @@ import shapely
 from shapely.geometry import shape as geojson_shape
 from shapely.geometry.base import BaseGeometry
 
-from geogrid.domain.access import Role, Viewer, contact_card
+from geogrid.domain.access import Role, Viewer, contact_card, text_value
 from geogrid.domain.address_index import AddressIndex
 from geogrid.domain.answers import (
     AddressAnswer,
@@ -320,7 +320,7 @@ class LookupService:
             ],
             buildings=[
                 BuildingCount(
-                    code=b.code, name=_text(b.name), households=int(b.households)
+                    code=b.code, name=text_value(b.name), households=int(b.households)
                 )
                 for b in buildings.itertuples()
             ],
@@ -476,15 +476,10 @@ def _building(snap: Snapshot, code: str) -> BuildingRef:
     row = snap.building_rows[code]
     return BuildingRef(
         code=code,
-        name=_text(row["name"]),
-        number=_text(row["number"]),
-        estate=_text(row["estate"]),
+        name=text_value(row["name"]),
+        number=text_value(row["number"]),
+        estate=text_value(row["estate"]),
     )
-
-
-def _text(value: object) -> str | None:
-    """A stored text as sent: None for a missing one (None or pandas' NaN)."""
-    return None if value is None or value != value else str(value)
 
 
 def _areas_of_building(snap: Snapshot, code: str) -> dict[str, str]:

@@ -37,7 +37,7 @@ from geogrid.domain.answers import (
     RuleArea,
 )
 from geogrid.domain.codes import AreaLevel
-from geogrid.errors import InvalidInput, NotFound
+from geogrid.errors import InvalidInput, NotFound, Outdated
 from geogrid.io.report import ImportReport
 from geogrid.services.assignment import AssignOptions
 from geogrid.services.boundaries import write_generation
@@ -346,12 +346,13 @@ def publish(
     """Make the draft the new generation (valid from now) and re-link what it reaches.
 
     Raises:
-        InvalidInput: the plan is based on an older generation (``plan_stale``:
-            rebase it first), or it would add gaps or overlaps.
+        Outdated: the plan is based on an older generation (``plan_stale``:
+            rebase it first).
+        InvalidInput: it would add gaps or overlaps.
     """
     impact = diff(bind, plan_id, check=check)
     if impact.plan.stale:
-        raise InvalidInput("plan_stale", id=plan_id)
+        raise Outdated("plan_stale", id=plan_id)
     if impact.coverage.introduced:
         raise InvalidInput(
             "plan_adds_defects", id=plan_id, rules="、".join(impact.coverage.introduced)
@@ -360,7 +361,7 @@ def publish(
         plan = _draft(session, plan_id)
         # Again inside the write: someone may have published since the diff.
         if _is_stale(plan, _scope_grids(session, plan.scope_code)[1]):
-            raise InvalidInput("plan_stale", id=plan_id)
+            raise Outdated("plan_stale", id=plan_id)
         grids = _frame(plan_store.steps(session, plan_id)[-1].grids)
         now = utcnow()
         counts = _publish_grids(

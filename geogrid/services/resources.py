@@ -9,7 +9,7 @@ the others out runs in the query itself, so counts never hint at them.
 """
 
 import math
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pandas as pd
@@ -207,11 +207,11 @@ def _heads(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _plain(name: str, value: Any) -> Any:
-    """A frame value as JSON: None for missing, ISO text for times, ints for counts."""
+    """A frame value as JSON: None for missing, RFC 3339 for times, ints for counts."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # stored as naive UTC
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     if name in INTEGER_FIELDS:
         return int(value)
     if hasattr(value, "item"):  # numpy scalars

@@ -36,7 +36,6 @@ from geogrid.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    PreconditionRequired,
 )
 from geogrid.messages import level_name
 from geogrid.services.people import EMPLOYMENT, active_scheme
@@ -46,28 +45,6 @@ from geogrid.store.batches import record_batch, utcnow
 from geogrid.store.engine import Bind, session_scope
 
 EDITABLE = ("name", "phone", "organisation", "is_party_member", "employment")
-
-
-def etag(version: int) -> str:
-    """The HTTP ETag of a record version."""
-    return f'"{version}"'
-
-
-def parse_if_match(header: str | None, what: str) -> int:
-    """The version an If-Match header names.
-
-    Raises:
-        PreconditionRequired: no header, or ``*`` (428): an edit must name the
-            version its editor saw, or it could overwrite a change unseen.
-        Conflict: a header that names no version of ours (412).
-    """
-    if header is None or not header.strip() or header.strip() == "*":
-        raise PreconditionRequired("precondition_required", what=what)
-    value = header.strip()
-    value = value.removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise Conflict("version_conflict", what=what, current="?", given=header)
-    return int(value)
 
 
 def list_people(

@@ -3,8 +3,8 @@
 Areas and the four feature layers, filtered by bbox, parent, text, code and
 code prefix, counted and paged in SQL, so a page of buildings costs the same
 on a county of 3,000 buildings as on a city of 300,000. Only the columns in
-:data:`FEATURE_COLUMNS` are selected: ``attrs`` (an import's free columns)
-can hold anything and never reaches a page.
+columns :data:`geogrid.domain.layers.LAYERS` names are selected: ``attrs`` (an
+import's free columns) can hold anything and never reaches a page.
 """
 
 from collections.abc import Sequence
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 import geopandas as gpd
 
+from geogrid.domain.layers import LAYERS
 from geogrid.store.areas import valid_at, valid_during
 from geogrid.store.features import FEATURE_MODELS
 from geogrid.store.frames import read_frame, wkb_of
@@ -27,30 +28,7 @@ from geogrid.store.models import SRID, Area
 Bbox = tuple[float, float, float, float]
 
 AREA_COLUMNS = ("code", "name", "level", "parent_code", "valid_from", "valid_to")
-FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "buildings": (
-        "code",
-        "name",
-        "number",
-        "estate",
-        "floors",
-        "households",
-        "residents",
-        "grid_code",
-        "split_grid_code",
-        "estate_code",
-    ),
-    "lanes": ("code", "name"),
-    "centres": ("code", "name", "kind", "radius_m"),
-    "addresses": ("code", "text", "building_code", "grid_code", "assign_reason"),
-}
-SEARCHED: dict[str, tuple[str, ...]] = {
-    "areas": ("code", "name"),
-    "buildings": ("code", "name", "estate"),
-    "lanes": ("code", "name"),
-    "centres": ("code", "name"),
-    "addresses": ("code", "text"),
-}
+AREA_SEARCHED = ("code", "name")
 
 
 @dataclass(frozen=True)
@@ -104,7 +82,7 @@ def features_page(
     where = _common(session, model, layer, filters)
     if filters.parent is not None:
         where.append(_under(session, model, layer, filters.parent))
-    columns = [getattr(model, c) for c in FEATURE_COLUMNS[layer]]
+    columns = [getattr(model, name) for name, _ in LAYERS[layer].columns]
     return _page(session, model, columns, where, filters, (model.code,))
 
 
@@ -140,7 +118,9 @@ def _common(session: Session, model: Any, layer: str, filters: Filters) -> list[
             or_(
                 *(
                     getattr(model, c).icontains(filters.q, autoescape=True)
-                    for c in SEARCHED[layer]
+                    for c in (
+                        AREA_SEARCHED if layer == "areas" else LAYERS[layer].searched
+                    )
                 )
             )
         )

@@ -18,7 +18,8 @@ def _spec(client: TestClient) -> dict[str, Any]:
 def _success_schema(spec: dict[str, Any], path: str, method: str) -> dict[str, Any]:
     responses = spec["paths"][path][method]["responses"]
     ok = next(v for k, v in responses.items() if k.startswith("2"))
-    return ok["content"]["application/json"]["schema"]  # type: ignore[no-any-return]
+    (content,) = ok["content"].values()  # application/json or application/geo+json
+    return content["schema"]  # type: ignore[no-any-return]
 
 
 def _validator(spec: dict[str, Any], schema: dict[str, Any]) -> Draft202012Validator:
@@ -34,6 +35,10 @@ def _validator(spec: dict[str, Any], schema: dict[str, Any]) -> Draft202012Valid
         ("/coverage", "get", {"CoverageReport"}),
         ("/plans", "get", {"PlanList"}),
         ("/plans/{plan_id}", "get", {"PlanSummary"}),
+        ("/buildings", "get", {"BuildingsPage"}),
+        ("/addresses", "get", {"AddressesPage"}),
+        ("/areas", "get", {"AreasPage"}),
+        ("/coverage.geojson", "get", {"FindingCollection"}),
     ],
 )
 def test_lookup_answers_are_documented(
@@ -102,3 +107,40 @@ def test_plan_answers_validate_against_their_schemas(api: TestClient) -> None:
     _validator(spec, _success_schema(spec, "/plans", "get")).validate(listed)
     assert listed["items"][0]["id"] == created.json()["id"]
     assert created.json()["grids"]["features"], "the draft starts from the grids"
+
+
+@pytest.mark.parametrize("layer", ["buildings", "lanes", "centres"])
+def test_feature_pages_validate_against_their_schema(
+    client: TestClient, layer: str
+) -> None:
+    spec = _spec(client)
+    page = _validator(spec, _success_schema(spec, f"/{layer}", "get"))
+    one = _validator(spec, _success_schema(spec, f"/{layer}/{{code}}", "get"))
+
+    body = client.get(f"/{layer}", params={"limit": 5}).json()
+
+    page.validate(body)
+    assert body["features"], f"the sample county has {layer}"
+    code = body["features"][0]["id"]
+    one.validate(client.get(f"/{layer}/{code}").json())
+    light = client.get(f"/{layer}", params={"limit": 5, "geometry": "false"}).json()
+    page.validate(light)  # geometry null is documented too
+
+
+def test_area_pages_and_defects_validate_against_their_schemas(
+    client: TestClient,
+) -> None:
+    spec = _spec(client)
+    areas = client.get("/areas", params={"limit": 20}).json()
+    code = areas["features"][1]["id"]  # a street: it has a parent and children
+    one = client.get(f"/areas/{code}").json()
+    defects = client.get("/coverage.geojson").json()
+
+    _validator(spec, _success_schema(spec, "/areas", "get")).validate(areas)
+    _validator(spec, _success_schema(spec, "/areas/{code}", "get")).validate(one)
+    _validator(spec, _success_schema(spec, "/coverage.geojson", "get")).validate(
+        defects
+    )
+    assert one["properties"]["parent"] is not None
+    assert one["properties"]["children"]
+    assert defects["features"]

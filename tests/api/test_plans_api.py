@@ -87,7 +87,7 @@ def test_a_planner_splits_publishes_and_rebases_a_stale_plan(
     assert published.status_code == 200, published.text
     assert published.json()["moves"] == len(impact["moves"])
     assert NEW in _grids(sample_copy)
-    assert stale.status_code == 422
+    assert stale.status_code == 409  # the draft, not the request, must change
     assert stale.json()["code"] == "plan_stale"
     assert "rebase" in stale.json()["detail"]
     assert api.get(f"/plans/{second['id']}", headers=planner).json()["is_stale"]

@@ -5,7 +5,7 @@ import pytest
 import shapely
 from shapely.geometry import mapping
 
-from geogrid.errors import InvalidInput
+from geogrid.errors import InvalidInput, Outdated
 from geogrid.services import planning
 from geogrid.services.assignment import AssignOptions
 from geogrid.spatial.crs import local_crs
@@ -165,7 +165,7 @@ def test_publish_makes_a_generation_and_a_stale_draft_is_refused(
     with session_scope(sample_copy) as session:
         links = link_store.buildings_frame(session)
     assert (links["grid_code"] == NEW).sum() == published.moves  # re-linked
-    with pytest.raises(InvalidInput) as stale:
+    with pytest.raises(Outdated) as stale:
         planning.publish(sample_copy, second.id, author="li", **OPTIONS)
     assert stale.value.code == "plan_stale"
     rebased = planning.rebase(sample_copy, second.id, author="li")

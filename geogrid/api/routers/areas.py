@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from geogrid.api.deps import BindDep
 from geogrid.api.paging import PROBLEMS, GeoJSONResponse, ListingDep, page_response
-from geogrid.domain.answers import AreaTree
+from geogrid.domain.answers import AreaFeature, AreasPage, AreaTree
 from geogrid.domain.codes import AreaLevel
 from geogrid.services import resources
 
@@ -23,6 +23,7 @@ AreaCode = Annotated[str, Path(max_length=40, description="区域编码")]
 @router.get(
     "",
     response_class=GeoJSONResponse,
+    response_model=AreasPage,
     responses=PROBLEMS,
     summary="区域列表（GeoJSON）/ areas, a page at a time",
 )
@@ -57,6 +58,7 @@ def area_tree(
 @router.get(
     "/{code}",
     response_class=GeoJSONResponse,
+    response_model=AreaFeature,
     responses=PROBLEMS,
     summary="单个区域及其上下级 / one area with its parent and children",
 )

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from geogrid.api.deps import BindDep, CallerDep, CheckOptionsDep
 from geogrid.api.paging import GeoJSONResponse
 from geogrid.domain.access import Caller
-from geogrid.domain.answers import CoverageReport
+from geogrid.domain.answers import CoverageReport, FindingCollection
 from geogrid.services.coverage import (
     CoverageResult,
     current_report,
@@ -53,6 +53,7 @@ def coverage(
 @router.get(
     "/coverage.geojson",
     response_class=GeoJSONResponse,
+    response_model=FindingCollection,
     summary="覆盖检查问题的几何 / the defects as GeoJSON",
 )
 def coverage_geojson(

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from geogrid.api.deps import BindDep, get_caller, require
 from geogrid.api.paging import PROBLEMS, GeoJSONResponse, ListingDep, page_response
 from geogrid.domain.access import Caller, Role
+from geogrid.domain.answers import feature_model, feature_page
 from geogrid.domain.layers import LAYERS, Layer
 from geogrid.services import resources
 
@@ -33,6 +34,7 @@ def feature_router(layer: Layer) -> APIRouter:
         "",
         response_class=GeoJSONResponse,
         responses=responses,
+        response_model=feature_page(layer),
         summary=f"{layer.title_zh}列表{only}/ {layer.title_en}, a page at a time",
         description=layer.description,
         operation_id=f"list_{layer.key}",
@@ -47,6 +49,7 @@ def feature_router(layer: Layer) -> APIRouter:
         "/{code}",
         response_class=GeoJSONResponse,
         responses=responses,
+        response_model=feature_model(layer),
         summary=f"单个{layer.title_zh} / one {layer.one_en}",
         description=f"One {layer.one_en} as a GeoJSON Feature"
         + (

@@ -15,6 +15,14 @@ from fastapi.responses import JSONResponse
 
 from geogrid.api.deps import CallerDep
 from geogrid.api.paging import GEOJSON, GeoJSONResponse
+from geogrid.domain.answers import (
+    CollectionInfo,
+    Collections,
+    Conformance,
+    Item,
+    ItemsPage,
+    LandingPage,
+)
 from geogrid.services import features as service
 
 router = APIRouter(prefix="/ogc", tags=["ogc OGC API - Features"])
@@ -146,6 +154,7 @@ def _collection(
     name="ogc_landing",
     response_class=JSONResponse,
     responses=PROBLEMS,
+    response_model=LandingPage,
     summary="OGC API 入口 / landing page",
     openapi_extra={"parameters": [F_PARAMETER]},
 )
@@ -172,6 +181,7 @@ def landing(request: Request) -> JSONResponse:
     name="ogc_conformance",
     response_class=JSONResponse,
     responses=PROBLEMS,
+    response_model=Conformance,
     summary="符合的标准类 / conformance classes",
     openapi_extra={"parameters": [F_PARAMETER]},
 )
@@ -187,6 +197,7 @@ def conformance(request: Request) -> JSONResponse:
     name="ogc_collections",
     response_class=JSONResponse,
     responses=PROBLEMS,
+    response_model=Collections,
     summary="要素集合 / the collections",
     openapi_extra={"parameters": [F_PARAMETER]},
 )
@@ -209,6 +220,7 @@ def collections(request: Request, caller: CallerDep) -> JSONResponse:
     name="ogc_collection",
     response_class=JSONResponse,
     responses=PROBLEMS,
+    response_model=CollectionInfo,
     summary="一个要素集合 / one collection",
     openapi_extra={"parameters": [F_PARAMETER]},
 )
@@ -225,6 +237,7 @@ def collection(
     name="ogc_items",
     response_class=GeoJSONResponse,
     responses=PROBLEMS,
+    response_model=ItemsPage,
     summary="集合中的要素（分页）/ a page of features",
     openapi_extra={"parameters": ITEMS_PARAMETERS},
 )
@@ -252,6 +265,7 @@ def items(
     name="ogc_item",
     response_class=GeoJSONResponse,
     responses=PROBLEMS,
+    response_model=Item,
     summary="一个要素 / one feature",
     openapi_extra={"parameters": [F_PARAMETER, CRS_PARAMETER]},
 )

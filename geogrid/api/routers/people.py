@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from geogrid.api.deps import WRITES, BindDep, require
+from geogrid.api.etags import etag, parse_if_match
 from geogrid.domain.access import Caller, Role
 from geogrid.domain.answers import (
     AssignmentPage,
@@ -95,7 +96,7 @@ Versioned = TypeVar("Versioned", PersonRecord, AssignmentRecord)
 
 
 def _tagged(response: Response, record: Versioned) -> Versioned:
-    response.headers["ETag"] = roster.etag(record.version)
+    response.headers["ETag"] = etag(record.version)
     return record
 
 
@@ -146,7 +147,7 @@ def update_person(
     if_match: IfMatch = None,
 ) -> PersonRecord:
     """Change a person; a stale If-Match gets 412 and changes nothing."""
-    version = roster.parse_if_match(if_match, f"person {code}")
+    version = parse_if_match(if_match, f"person {code}")
     changes = body.model_dump(exclude_none=True)
     return _tagged(
         response,
@@ -195,7 +196,7 @@ def change_assignment(
     if_match: IfMatch = None,
 ) -> AssignmentRecord:
     """End this assignment and start the changed one; returns the new assignment."""
-    version = roster.parse_if_match(if_match, f"assignment {assignment_id}")
+    version = parse_if_match(if_match, f"assignment {assignment_id}")
     changes = body.model_dump(exclude_none=True)
     return _tagged(
         response,
@@ -216,7 +217,7 @@ def end_assignment(
     if_match: IfMatch = None,
 ) -> AssignmentRecord:
     """End an assignment now; it stays in the history."""
-    version = roster.parse_if_match(if_match, f"assignment {assignment_id}")
+    version = parse_if_match(if_match, f"assignment {assignment_id}")
     return _tagged(
         response,
         roster.end_assignment(bind, caller, assignment_id, version),

@@ -283,7 +283,7 @@ def diff_plan(
 def publish_plan(
     bind: BindDep, check: CheckOptionsDep, caller: PlannerDep, plan_id: PlanId
 ) -> Published:
-    """Publish the draft; refused (422) if it is stale or adds gaps or overlaps."""
+    """Publish the draft; 409 if it is stale (rebase first), 422 if it adds gaps or overlaps."""
     return planning.publish(bind, plan_id, author=caller.username, check=check)
 
 
