@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from geogrid.config import get_settings
+from geogrid.domain.codes import AreaLevel
 from geogrid.errors import GeogridError, ImportRejected
 from geogrid.messages import level_name, render
 
@@ -26,7 +27,6 @@ from geogrid.cli.options import (
     FormatOpt,
     LatOpt,
     LayerOpt,
-    Level,
     LonOpt,
     NameFieldOpt,
     OutputFormat,
@@ -65,7 +65,7 @@ import_app = typer.Typer(help="导入数据文件 (import files)", no_args_is_he
 @import_app.command("boundaries")
 def import_boundaries_cmd(
     file: Path,
-    level: Annotated[Level, typer.Option("--level", help="层级")],
+    level: Annotated[AreaLevel, typer.Option("--level", help="层级")],
     crs: CrsOpt = None,
     parent_field: Annotated[
         str | None,
@@ -103,7 +103,6 @@ def import_boundaries_cmd(
     fmt: FormatOpt = OutputFormat.text,
 ) -> None:
     """导入区域边界（街道、社区、网格、小区）/ import area boundaries as a new generation."""
-    from geogrid.domain.codes import AreaLevel
     from geogrid.services.assignment import assign_options
     from geogrid.services.boundaries import import_boundaries
 
@@ -128,7 +127,7 @@ def import_boundaries_cmd(
         lambda engine: import_boundaries(
             engine,
             file,
-            level=AreaLevel(level.value),
+            level=level,
             options=options,
             tolerance_m=settings.containment_tolerance_m,
             assign=assign_options(settings),

@@ -22,16 +22,6 @@ if TYPE_CHECKING:
     from geogrid.services.imports import ImportOptions
 
 
-class Level(StrEnum):
-    """Area levels the CLI accepts."""
-
-    district = "district"
-    street = "street"
-    community = "community"
-    grid = "grid"
-    estate = "estate"
-
-
 FeatureLayer = StrEnum("FeatureLayer", {key: key for key in LAYERS})  # type: ignore[misc]
 """Feature layers the CLI imports: those of :data:`geogrid.domain.layers.LAYERS`."""
 

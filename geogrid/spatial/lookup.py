@@ -14,9 +14,11 @@ import geopandas as gpd
 import pyproj
 import shapely
 
+from geogrid.domain.codes import AreaLevel
 from geogrid.spatial.crs import STORAGE_CRS, local_crs
 
-LEVELS = ("district", "street", "community", "grid", "estate")
+LEVELS = tuple(level.value for level in AreaLevel)
+"""Area levels from the top down, as :class:`~geogrid.domain.codes.AreaLevel` orders them."""
 
 
 @dataclass(frozen=True)
