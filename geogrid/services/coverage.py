@@ -32,7 +32,7 @@ from geogrid.spatial.crs import STORAGE_CRS, local_crs
 from geogrid.store import accounts as account_store
 from geogrid.store import areas as area_store
 from geogrid.store import coverage as coverage_store
-from geogrid.store import features as feature_store
+from geogrid.store import layers as layer_store
 from geogrid.store import links as link_store
 from geogrid.store import people as people_store
 from geogrid.store.batches import data_version, record_batch, utcnow
@@ -128,8 +128,8 @@ def _load(session: Any, options: CheckOptions) -> dict[str, Any]:
     areas = area_store.areas_frame(session)
     buildings = link_store.buildings_frame(session)
     addresses = link_store.addresses_frame(session)
-    lanes = feature_store.features_frame(session, "lanes")
-    centres = feature_store.features_frame(session, "centres")
+    lanes = layer_store.features_frame(session, "lanes")
+    centres = layer_store.features_frame(session, "centres")
     people = people_store.people_table(session)
     scheme = active_scheme(session, default=options.default_scheme)
     everything = pd.concat(

@@ -12,11 +12,11 @@ from geogrid.errors import InvalidInput
 from geogrid.io.writers import write_features
 from geogrid.services.people import people_export_table
 from geogrid.store import areas as area_store
-from geogrid.store import features as feature_store
+from geogrid.store import layers as layer_store
 from geogrid.store.engine import Bind, session_scope
 
 AREA_LAYERS = tuple(level.value for level in AreaLevel)
-FEATURE_LAYERS = tuple(feature_store.FEATURE_MODELS)
+FEATURE_LAYERS = tuple(layer_store.FEATURE_MODELS)
 LAYERS = (*AREA_LAYERS, *FEATURE_LAYERS, "people")
 
 
@@ -46,7 +46,7 @@ def layer_frame(
                     lambda v: v.isoformat() if isinstance(v, datetime) else None
                 )
         else:
-            frame = feature_store.features_frame(session, layer).drop(columns=["id"])
+            frame = layer_store.features_frame(session, layer).drop(columns=["id"])
     return _flatten_attrs(frame)
 
 

@@ -47,7 +47,7 @@ from geogrid.spatial.crs import (
     swapped_latlon,
     to_storage,
 )
-from geogrid.store import features as feature_store
+from geogrid.store import layers as layer_store
 from geogrid.store.batches import record_batch
 from geogrid.store.engine import Bind, session_scope
 from geogrid.store.models import Base, text_limits
@@ -409,7 +409,7 @@ def import_features(
             columns[name] = columns[name].map(lambda v: 0 if v is None else v)
     columns["attrs"] = extra_attrs(frame, used)
     check_lengths(
-        columns, feature_store.FEATURE_MODELS[layer], prep.ids, report, fields=sources
+        columns, layer_store.FEATURE_MODELS[layer], prep.ids, report, fields=sources
     )
     keep = (
         report.skip_invalid(prep.ids)
@@ -433,9 +433,7 @@ def import_features(
         )
         table["batch_id"] = batch_id
         rows = table.to_dict("records")
-        replaced = feature_store.replace_features(
-            session, layer, rows, geoms.to_numpy()
-        )
+        replaced = layer_store.replace_features(session, layer, rows, geoms.to_numpy())
         located = geoms.dropna()
         if (
             layer in ("buildings", "addresses")

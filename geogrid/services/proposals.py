@@ -19,7 +19,7 @@ from geogrid.services import planning
 from geogrid.spatial.crs import STORAGE_CRS
 from geogrid.spatial.proposals import Proposal, propose_grids
 from geogrid.store import areas as area_store
-from geogrid.store import features as feature_store
+from geogrid.store import layers as layer_store
 from geogrid.store import links as link_store
 from geogrid.store.engine import Bind, session_scope
 
@@ -42,7 +42,7 @@ def propose(
             raise NotFound("area_not_found", code=community)
         outline = found.geometry.iloc[0]
         buildings = link_store.buildings_frame(session, bbox=outline.bounds)
-        lanes = feature_store.features_frame(session, "lanes")
+        lanes = layer_store.features_frame(session, "lanes")
         grids = area_store.areas_frame(session, level="grid", parent_codes=[community])
     inner = shapely.point_on_surface(buildings.geometry.to_numpy())
     buildings = buildings[shapely.covers(outline, inner)]

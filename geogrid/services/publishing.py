@@ -23,7 +23,7 @@ from geogrid.domain.roles import RoleScheme
 from geogrid.errors import NotFound
 from geogrid.services.people import active_scheme
 from geogrid.store import areas as area_store
-from geogrid.store import features as feature_store
+from geogrid.store import layers as layer_store
 from geogrid.store import links as link_store
 from geogrid.store import people as people_store
 from geogrid.store.engine import Bind, session_scope
@@ -112,8 +112,8 @@ def public_map_data(
         bbox = tuple(outline.bounds)
         buildings = link_store.buildings_frame(session, bbox=bbox)
         addresses = link_store.addresses_frame(session, bbox=bbox)
-        lanes = feature_store.features_frame(session, "lanes")
-        centres = feature_store.features_frame(session, "centres")
+        lanes = layer_store.features_frame(session, "lanes")
+        centres = layer_store.features_frame(session, "centres")
         people = people_store.people_table(session)
         scheme = active_scheme(session, default="三长三员一民警")
         households = (

@@ -20,8 +20,8 @@ import geopandas as gpd
 
 from geogrid.domain.layers import LAYERS
 from geogrid.store.areas import valid_at, valid_during
-from geogrid.store.features import FEATURE_MODELS
 from geogrid.store.frames import read_frame, wkb_of
+from geogrid.store.layers import FEATURE_MODELS
 from geogrid.store.links import in_bbox
 from geogrid.store.models import SRID, Area
 

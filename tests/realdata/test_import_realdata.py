@@ -14,7 +14,7 @@ from geogrid.errors import ImportRejected
 from geogrid.services.boundaries import import_boundaries
 from geogrid.services.imports import ImportOptions, import_features
 from geogrid.store import areas as area_store
-from geogrid.store import features as feature_store
+from geogrid.store import layers as layer_store
 from geogrid.store.engine import Bind, session_scope
 
 pytestmark = pytest.mark.realdata
@@ -30,7 +30,7 @@ def _areas(db: Bind, level: str) -> gpd.GeoDataFrame:
 
 def _features(db: Bind, layer: str) -> gpd.GeoDataFrame:
     with session_scope(db) as session:
-        return feature_store.features_frame(session, layer)
+        return layer_store.features_frame(session, layer)
 
 
 def _boundaries(db: Bind, path: Path, level: AreaLevel, **options: object):

@@ -6,14 +6,14 @@ from shapely.geometry import LineString, Point
 
 from geogrid.errors import ImportRejected
 from geogrid.services.imports import ImportOptions, import_features
-from geogrid.store import features as feature_store
+from geogrid.store import layers as layer_store
 from geogrid.store.engine import Bind, session_scope
 from tests.factories import X0, Y0, square, write_geojson
 
 
 def _frame(db: Bind, layer: str):
     with session_scope(db) as session:
-        return feature_store.features_frame(session, layer)
+        return layer_store.features_frame(session, layer)
 
 
 def _buildings(path: Path, households: str = "24") -> Path:

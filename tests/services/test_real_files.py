@@ -16,7 +16,7 @@ from geogrid.errors import ImportRejected, InvalidInput
 from geogrid.services.boundaries import import_boundaries
 from geogrid.services.imports import ImportOptions, import_features
 from geogrid.store import areas as area_store
-from geogrid.store import features as feature_store
+from geogrid.store import layers as layer_store
 from geogrid.store.engine import Bind, session_scope
 from tests.factories import COMMUNITY, X0, Y0, community_file, square, write_geojson
 
@@ -307,7 +307,7 @@ def test_skipped_buildings_are_listed_and_the_rest_written(
     )
 
     with session_scope(community) as session:
-        stored = feature_store.features_frame(session, "buildings")
+        stored = layer_store.features_frame(session, "buildings")
     assert stored["code"].tolist() == ["B1"]
     assert [(p.record, p.severity) for p in report.problems] == [("B2", "skipped")]
 
@@ -387,5 +387,5 @@ def test_a_file_of_footprints_and_points_keeps_each(
         community, path, layer="buildings", options=ImportOptions(is_skip_invalid=True)
     )
     with session_scope(community) as session:
-        stored = feature_store.features_frame(session, "buildings").set_index("code")
+        stored = layer_store.features_frame(session, "buildings").set_index("code")
     assert stored.geom_type.to_dict() == {"F1": "MultiPolygon", "P1": "Point"}

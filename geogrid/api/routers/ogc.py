@@ -1,7 +1,7 @@
 """``/ogc``: OGC API - Features (Part 1 core, GeoJSON) so QGIS and GDAL open the layers directly.
 
 Collections are the area levels, buildings and coverage defects (see
-:mod:`geogrid.services.features`). Query parameters are read from the raw
+:mod:`geogrid.services.ogc`). Query parameters are read from the raw
 query string and checked by the service, so that an unknown name or a bad
 value is a 400 as the standard requires, not FastAPI's 422; the OpenAPI
 document still describes them through ``openapi_extra``.
@@ -23,7 +23,7 @@ from geogrid.domain.answers import (
     ItemsPage,
     LandingPage,
 )
-from geogrid.services import features as service
+from geogrid.services import ogc as service
 
 router = APIRouter(prefix="/ogc", tags=["ogc OGC API - Features"])
 
