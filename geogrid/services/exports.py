@@ -8,6 +8,7 @@ import pandas as pd
 import geopandas as gpd
 
 from geogrid.domain.codes import AreaLevel
+from geogrid.domain.layers import LAYERS
 from geogrid.errors import InvalidInput
 from geogrid.io.writers import write_features
 from geogrid.services.people import people_export_table
@@ -16,8 +17,8 @@ from geogrid.store import layers as layer_store
 from geogrid.store.engine import Bind, session_scope
 
 AREA_LAYERS = tuple(level.value for level in AreaLevel)
-FEATURE_LAYERS = tuple(layer_store.FEATURE_MODELS)
-LAYERS = (*AREA_LAYERS, *FEATURE_LAYERS, "people")
+FEATURE_LAYERS = tuple(LAYERS)
+EXPORTED = (*AREA_LAYERS, *FEATURE_LAYERS, "people")
 
 
 def _flatten_attrs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -33,8 +34,8 @@ def layer_frame(
     bind: Bind, layer: str, *, as_of: datetime | None = None
 ) -> pd.DataFrame:
     """One layer as a frame with codes and attributes (areas as valid at ``as_of``)."""
-    if layer not in LAYERS:
-        raise InvalidInput("layer_unknown", layer=layer, allowed="|".join(LAYERS))
+    if layer not in EXPORTED:
+        raise InvalidInput("layer_unknown", layer=layer, allowed="|".join(EXPORTED))
     if layer == "people":
         return people_export_table(bind)
     with session_scope(bind) as session:
