@@ -28,11 +28,10 @@ import geopandas as gpd
 from shapely.geometry import box
 
 from geogrid.domain.findings import RULES
-from geogrid.domain.layers import INTEGER_FIELDS
 from geogrid.errors import BadParameter, NotFound
 from geogrid.services.coverage import current_report, public_view
 from geogrid.services.coverage_rules import CheckOptions
-from geogrid.spatial.geojson import rfc7946_geometries
+from geogrid.spatial.geojson import frame_features, rfc3339
 from geogrid.store import extents
 from geogrid.store import resources as resource_store
 from geogrid.store.batches import data_version
@@ -262,7 +261,10 @@ class FeatureCollections:
         if bounds is not None:
             extent["spatial"] = {"bbox": [list(bounds)], "crs": CRS84}
         if first is not None:
-            extent["temporal"] = {"interval": [[_iso(first), None]], "trs": GREGORIAN}
+            extent["temporal"] = {
+                "interval": [[rfc3339(first), None]],
+                "trs": GREGORIAN,
+            }
         return {
             "id": found.id,
             "title": found.title,
@@ -288,7 +290,7 @@ class FeatureCollections:
             return Page(_defect_features(window), len(defects))
         filters = Filters(bbox=query.bbox, limit=query.limit, offset=query.offset)
         frame, n = self._page(found, filters, as_of=query.as_of, during=query.during)
-        return Page(_features(frame), n)
+        return Page(frame_features(frame), n)
 
     def item(
         self, collection_id: str, feature_id: str, *, is_public: bool
@@ -305,7 +307,7 @@ class FeatureCollections:
             features = _defect_features(defects[defects["key"] == feature_id])
         else:
             frame, _ = self._page(found, Filters(code=feature_id, limit=1))
-            features = _features(frame)
+            features = frame_features(frame)
         if not features:
             raise NotFound("feature_not_found", collection=found.id, feature=feature_id)
         return features[0]
@@ -385,47 +387,14 @@ def _defect_features(defects: gpd.GeoDataFrame) -> list[dict[str, Any]]:
         },
         index=defects.index,
     )
-    return _features(gpd.GeoDataFrame(table, geometry=defects.geometry), id_field="key")
-
-
-def _features(
-    frame: gpd.GeoDataFrame, *, id_field: str = "code"
-) -> list[dict[str, Any]]:
-    """RFC 7946 features: lon/lat, exterior rings counter-clockwise, no ``crs``."""
-    geometries = rfc7946_geometries(frame.geometry.to_numpy())
-    records = pd.DataFrame(frame.drop(columns=frame.geometry.name)).to_dict("records")
-    return [
-        {
-            "type": "Feature",
-            "id": str(record[id_field]),
-            "geometry": geometry,
-            "properties": {k: _plain(k, v) for k, v in record.items()},
-        }
-        for record, geometry in zip(records, geometries, strict=True)
-    ]
-
-
-def _plain(name: str, value: Any) -> Any:
-    """A value JSON can hold: None for missing, RFC 3339 times, ints for counts."""
-    if value is None or (not isinstance(value, str | dict) and pd.isna(value)):
-        return None
-    if isinstance(value, datetime):
-        return _iso(value)
-    if name in INTEGER_FIELDS:
-        return int(value)
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
+    return frame_features(
+        gpd.GeoDataFrame(table, geometry=defects.geometry), id_field="key"
+    )
 
 
 def _measure(value: Any) -> Any:
     """What json cannot write by itself in a finding's measure: numpy scalars."""
     return value.item() if hasattr(value, "item") else str(value)
-
-
-def _iso(moment: datetime) -> str:
-    """A stored (naive UTC) time as RFC 3339."""
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _refuse(parameter: str, value: str, expected: str) -> NoReturn:

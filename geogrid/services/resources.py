@@ -9,18 +9,16 @@ the others out runs in the query itself, so counts never hint at them.
 """
 
 import math
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 import pandas as pd
 
-import geopandas as gpd
-
 from geogrid.domain.access import Caller
 from geogrid.domain.answers import AreaNode, AreaTree
-from geogrid.domain.layers import INTEGER_FIELDS, LAYERS
+from geogrid.domain.layers import LAYERS
 from geogrid.errors import InvalidInput, NotFound
-from geogrid.spatial.geojson import rfc7946_geometries
+from geogrid.spatial.geojson import frame_features
 from geogrid.store import resources as resource_store
 from geogrid.store.engine import Bind, session_scope
 from geogrid.store.resources import Filters
@@ -61,9 +59,9 @@ def list_areas(
     """A page of the areas valid on ``day`` (default: the current generation)."""
     with session_scope(bind) as session:
         frame, total = resource_store.areas_page(
-            session, filters, level=level, as_of=_as_of(day)
+            session, filters, level=level, as_of=end_of_day(day)
         )
-    return _collection(_features(frame), total)
+    return _collection(frame_features(frame), total)
 
 
 def area_feature(bind: Bind, code: str, *, day: date | None = None) -> dict[str, Any]:
@@ -72,7 +70,7 @@ def area_feature(bind: Bind, code: str, *, day: date | None = None) -> dict[str,
     Raises:
         NotFound: no generation of ``code`` was valid on ``day``.
     """
-    as_of = _as_of(day)
+    as_of = end_of_day(day)
     with session_scope(bind) as session:
         frame, _ = resource_store.areas_page(
             session, Filters(code=code, limit=1), as_of=as_of
@@ -86,7 +84,7 @@ def area_feature(bind: Bind, code: str, *, day: date | None = None) -> dict[str,
             codes=[parent_code] if isinstance(parent_code, str) else [],
         )
         children = resource_store.area_heads(session, as_of=as_of, parents=[code])
-    feature = _features(frame)[0]
+    feature = frame_features(frame)[0]
     feature["properties"]["parent"] = _heads(parent)[0] if len(parent) else None
     feature["properties"]["children"] = _heads(children)
     return feature
@@ -104,7 +102,7 @@ def area_tree(
         NotFound: ``root`` names no area valid on ``day``.
     """
     with session_scope(bind) as session:
-        heads = resource_store.area_heads(session, as_of=_as_of(day))
+        heads = resource_store.area_heads(session, as_of=end_of_day(day))
     codes = set(heads["code"])
     if root is not None and root not in codes:
         raise NotFound("area_not_found", code=root)
@@ -131,7 +129,7 @@ def list_features(
         return _collection([], 0)
     with session_scope(bind) as session:
         frame, total = resource_store.features_page(session, layer, scoped)
-    features = _visible(layer, _features(frame), caller)
+    features = _visible(layer, frame_features(frame), caller)
     return _collection(features, total - (len(frame) - len(features)))
 
 
@@ -148,8 +146,8 @@ def feature(bind: Bind, layer: str, code: str, *, caller: Caller) -> dict[str, A
     return page["features"][0]
 
 
-def _as_of(day: date | None) -> datetime | None:
-    # A date means "as it stood at the end of that day", as /lookup reads it.
+def end_of_day(day: date | None) -> datetime | None:
+    """What a date asks for: the data as it stood at the end of that day."""
     return datetime.combine(day, time.max) if day else None
 
 
@@ -185,35 +183,8 @@ def _collection(features: list[dict[str, Any]], total: int) -> dict[str, Any]:
     }
 
 
-def _features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    geometries = rfc7946_geometries(frame.geometry.to_numpy())
-    records = pd.DataFrame(frame.drop(columns="geometry")).to_dict("records")
-    return [
-        {
-            "type": "Feature",
-            "id": record["code"],
-            "geometry": geometry,
-            "properties": {k: _plain(k, v) for k, v in record.items()},
-        }
-        for record, geometry in zip(records, geometries, strict=True)
-    ]
-
-
 def _heads(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [
         {"code": r["code"], "name": r["name"], "level": r["level"]}
         for r in frame.to_dict("records")
     ]
-
-
-def _plain(name: str, value: Any) -> Any:
-    """A frame value as JSON: None for missing, RFC 3339 for times, ints for counts."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, datetime):  # stored as naive UTC
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    if name in INTEGER_FIELDS:
-        return int(value)
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value

@@ -1,6 +1,6 @@
 """``/lookup``: who covers a point or an address, and what lies inside a shape."""
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
@@ -9,13 +9,9 @@ from fastapi.responses import Response
 from geogrid.api.deps import CallerDep, LookupDep
 from geogrid.domain.answers import AddressAnswer, PointAnswer, WithinAnswer
 from geogrid.errors import InvalidInput
+from geogrid.services.resources import end_of_day
 
 router = APIRouter(prefix="/lookup", tags=["lookup 查询"])
-
-
-def _as_of(day: date | None) -> datetime | None:
-    # A date means "as it stood at the end of that day".
-    return datetime.combine(day, time.max) if day else None
 
 
 # async on purpose: a lookup is ~0.1 ms of CPU with no I/O once the snapshot
@@ -51,11 +47,11 @@ async def lookup(
     """Answer by point (``lon``, ``lat``, ``crs``) or by ``address`` text."""
     answer: PointAnswer | AddressAnswer
     if address is not None and address.strip():
-        answer = service.address(address, as_of=_as_of(day), caller=caller)
+        answer = service.address(address, as_of=end_of_day(day), caller=caller)
     elif lon is None or lat is None:
         raise InvalidInput("lookup_query_missing")
     else:
-        answer = service.point(lon, lat, crs=crs, as_of=_as_of(day), caller=caller)
+        answer = service.point(lon, lat, crs=crs, as_of=end_of_day(day), caller=caller)
     return Response(answer.model_dump_json(), media_type="application/json")
 
 
