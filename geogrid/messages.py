@@ -128,6 +128,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Reaches {outside_m2} m² ({outside_pct}%) outside its parent {parent_code} (tolerance {tolerance_m} m)",
     ),
     "area_not_found": ("找不到区域 {code}", "Area {code} not found"),
+    "public_base_url_missing": (
+        (
+            "未设置 GEOGRID_PUBLIC_BASE_URL：二维码需要手机能打开的完整地址（如 "
+            "https://grid.example.gov.cn/）。请设置后重试，或加 --no-qr 生成不含二维码的联系卡"
+        ),
+        (
+            "GEOGRID_PUBLIC_BASE_URL is not set: a QR code needs an address a phone "
+            "can open (such as https://grid.example.gov.cn/). Set it, or add --no-qr "
+            "for cards without QR codes"
+        ),
+    ),
     "building_not_found": ("找不到楼栋 {code}", "Building {code} not found"),
     "lane_not_found": ("找不到弄巷 {code}", "Lane {code} not found"),
     "centre_not_found": ("找不到服务中心 {code}", "Service centre {code} not found"),

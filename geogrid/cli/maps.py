@@ -128,25 +128,30 @@ def _write_html(output: Path, pages: dict[str, str]) -> list[Path]:
 
 
 @map_app.command("cards")
-def map_cards_cmd(community: CommunityOpt, output: OutputOpt) -> None:
+def map_cards_cmd(
+    community: CommunityOpt,
+    output: OutputOpt,
+    *,
+    no_qr: Annotated[
+        bool, typer.Option("--no-qr", help="不印二维码（未设置公网地址时）")
+    ] = False,
+) -> None:
     """生成网格便民联系卡（A4 打印，含二维码）/ write each grid's printable contact card."""
-    from geogrid.cli.output import err_console
     from geogrid.maps.cards import community_cards
     from geogrid.services.publishing import public_map_data
 
     settings = get_settings()
+    # A QR code must hold an address a phone can open: a relative link on a
+    # printed 公示牌 would send every resident who scans it nowhere.
+    if not settings.public_base_url and not no_qr:
+        fail(InvalidInput("public_base_url_missing"))
     try:
         with database(settings) as engine:
             pages = community_cards(
                 public_map_data(engine, community),
-                base_url=settings.public_base_url,
+                base_url=None if no_qr else settings.public_base_url,
             )
     except GeogridError as exc:
         fail(exc)
-    if not settings.public_base_url:
-        err_console.print(
-            "提示：未设置 GEOGRID_PUBLIC_BASE_URL，二维码为相对链接，手机扫码无法打开 / "
-            "note: GEOGRID_PUBLIC_BASE_URL is not set, so the QR codes hold relative links a phone cannot open"
-        )
     for path in _write_html(output, pages):
         console.print(f"已生成 written: {path}")

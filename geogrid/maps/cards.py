@@ -99,7 +99,7 @@ def contact_card_page(
     community: PublishedArea,
     *,
     supervision_phone: str,
-    map_url: str,
+    map_url: str | None,
 ) -> str:
     """The printable contact card (便民联系卡) of one grid, as a standalone A4 HTML page.
 
@@ -107,7 +107,8 @@ def contact_card_page(
         grid: the grid with its cards, already filtered for the public.
         community: the grid's community; its outline frames the small map.
         supervision_phone: the 监督电话 to post; left off the card when empty.
-        map_url: what the QR code opens, from :func:`grid_map_url`.
+        map_url: what the QR code opens, from :func:`grid_map_url`; None for
+            a card without a QR code.
     """
     name = safe_text(grid.name)
     supervision = (
@@ -119,6 +120,12 @@ def contact_card_page(
     note = (
         "<small>号码未经本人同意公开的，按规定隐去部分号码。</small>" if masked else ""
     )
+    qr = (
+        f"<figure class=qr>{qr_svg(map_url)}<figcaption>扫码查看网格地图"
+        f"<span class=url>{safe_text(map_url)}</span></figcaption></figure>"
+        if map_url is not None
+        else ""
+    )
     return (
         "<!DOCTYPE html><html lang=zh-CN><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width, initial-scale=1'>"
@@ -127,8 +134,7 @@ def contact_card_page(
         f"<h1>{name}</h1><p class=code>{safe_text(community.name)} · "
         f"网格编码 {safe_text(grid.code)}</p></header>"
         f"<div class=top><figure class=map>{grid_svg(grid, community)}</figure>"
-        f"<figure class=qr>{qr_svg(map_url)}<figcaption>扫码查看网格地图"
-        f"<span class=url>{safe_text(map_url)}</span></figcaption></figure></div>"
+        f"{qr}</div>"
         f"{_contacts(grid)}<footer>{supervision}{note}</footer>"
         "</main></body></html>"
     )
@@ -150,8 +156,14 @@ def cards_index(community: PublishedArea, grids: list[PublishedArea]) -> str:
     )
 
 
-def community_cards(data: PublicMapData, *, base_url: str = "") -> dict[str, str]:
-    """Every grid card of a community plus the index, as file name -> HTML."""
+def community_cards(
+    data: PublicMapData, *, base_url: str | None = ""
+) -> dict[str, str]:
+    """Every grid card of a community plus the index, as file name -> HTML.
+
+    ``base_url`` is where the public maps are served, for the QR codes; ""
+    gives relative links (a preview), None cards without QR codes.
+    """
     pages = {card_filename(g.code): _card(data, g, base_url) for g in data.grids}
     pages["index.html"] = cards_index(data.community, data.grids)
     return pages
@@ -169,12 +181,14 @@ def grid_card(data: PublicMapData, grid: str, *, base_url: str = "") -> str:
     raise NotFound("area_not_found", code=grid)
 
 
-def _card(data: PublicMapData, grid: PublishedArea, base_url: str) -> str:
+def _card(data: PublicMapData, grid: PublishedArea, base_url: str | None) -> str:
     return contact_card_page(
         grid,
         data.community,
         supervision_phone=data.supervision_phone,
-        map_url=grid_map_url(data.community.code, grid.code, base_url=base_url),
+        map_url=None
+        if base_url is None
+        else grid_map_url(data.community.code, grid.code, base_url=base_url),
     )
 
 

@@ -21,8 +21,9 @@ def run(cli_for: Callable[[str], CliRunner], sample_db: Engine) -> CliRunner:
 
 
 def test_map_cards_writes_a_card_per_grid_and_an_index(
-    run: CliRunner, sample_db: Bind, tmp_path: Path
+    run: CliRunner, sample_db: Bind, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("GEOGRID_PUBLIC_BASE_URL", "https://grid.example.gov.cn/")
     grids = [g.code for g in public_map_data(sample_db, COMMUNITY).grids]
 
     result = invoke(run, "map", "cards", "--community", COMMUNITY, "-o", tmp_path)
@@ -33,10 +34,36 @@ def test_map_cards_writes_a_card_per_grid_and_an_index(
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert all(f"href='{g}-card.html'" in index for g in grids)
     card = (tmp_path / f"{GRID}-card.html").read_text(encoding="utf-8")
-    assert f"{COMMUNITY}.html#grid={GRID}" in card  # no base URL set: relative
+    assert "qr-code" in card
 
 
-def test_map_cards_unknown_community_exits_2(run: CliRunner, tmp_path: Path) -> None:
+def test_map_cards_refuse_a_qr_a_phone_cannot_open(
+    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GEOGRID_PUBLIC_BASE_URL", raising=False)
+
+    refused = invoke(run, "map", "cards", "--community", COMMUNITY, "-o", tmp_path)
+
+    assert refused.exit_code == 2
+    assert "public_base_url_missing" in refused.output
+    assert "--no-qr" in refused.output
+    assert not list(tmp_path.glob("*.html"))  # nothing half-written
+
+    plain = invoke(
+        run, "map", "cards", "--community", COMMUNITY, "--no-qr", "-o", tmp_path
+    )
+
+    assert plain.exit_code == 0
+    card = (tmp_path / f"{GRID}-card.html").read_text(encoding="utf-8")
+    assert "qr-code" not in card
+    assert "#grid=" not in card
+    assert "网格便民联系卡" in card
+
+
+def test_map_cards_unknown_community_exits_2(
+    run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEOGRID_PUBLIC_BASE_URL", "https://grid.example.gov.cn/")
     result = invoke(run, "map", "cards", "--community", "620899001099", "-o", tmp_path)
 
     assert result.exit_code == 2
