@@ -46,6 +46,19 @@ class Layer:
     """The whole layer is for staff of its street only (residents' addresses)."""
     is_geometry_optional: bool = False
     """A record may come without a geometry (an address known by its text)."""
+    page_only: tuple[str, ...] = ()
+    """Columns the staff pages send but GIS clients do not get: working links
+    (a split building's second grid, its estate's code) that change with every
+    redraw and would make an OGC layer's schema churn."""
+
+    @property
+    def public_fields(self) -> tuple[str, ...]:
+        """What anyone, a GIS client included, gets of a feature.
+
+        The columns without staff-only head counts and page-only links.
+        """
+        hidden = {*self.staff_fields, *self.page_only}
+        return tuple(name for name, _ in self.columns if name not in hidden)
 
 
 LAYERS: dict[str, Layer] = {
@@ -75,6 +88,7 @@ LAYERS: dict[str, Layer] = {
             text=("name", "number", "estate"),
             integers=("floors", "households", "residents"),
             staff_fields=("residents",),
+            page_only=("split_grid_code", "estate_code"),
         ),
         Layer(
             "lanes",

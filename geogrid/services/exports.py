@@ -48,6 +48,10 @@ def layer_frame(
                 )
         else:
             frame = layer_store.features_frame(session, layer).drop(columns=["id"])
+            # A count with gaps (floors unknown) comes out of the store as
+            # floats; GIS files should say Integer, not Real.
+            for name in LAYERS[layer].integers:
+                frame[name] = frame[name].astype("Int64")
     return _flatten_attrs(frame)
 
 

@@ -28,6 +28,7 @@ import geopandas as gpd
 from shapely.geometry import box
 
 from geogrid.domain.findings import RULES
+from geogrid.domain.layers import LAYERS
 from geogrid.errors import BadParameter, NotFound
 from geogrid.services.coverage import current_report, public_view
 from geogrid.services.coverage_rules import CheckOptions
@@ -46,16 +47,6 @@ FORMATS = ("json", "geojson")
 ITEMS_PARAMETERS = ("limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "f")
 DEFECTS = "coverage-defects"
 AREA_FIELDS: tuple[str, ...] = ("code", "name", "level", "parent_code", "valid_from")
-BUILDING_FIELDS: tuple[str, ...] = (
-    "code",
-    "name",
-    "number",
-    "estate",
-    "floors",
-    "households",
-    "grid_code",
-)
-"""What GIS clients get of a building: no head counts (residents), no people."""
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 CGCS2000 = "http://www.opengis.net/def/crs/EPSG/0/4490"
@@ -345,7 +336,7 @@ class FeatureCollections:
                 fields = AREA_FIELDS
             else:
                 frame, n = resource_store.features_page(session, "buildings", filters)
-                fields = BUILDING_FIELDS
+                fields = LAYERS["buildings"].public_fields
         return frame[[*fields, "geometry"]], n
 
     def _extent(

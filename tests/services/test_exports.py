@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import geopandas as gpd
+import pyogrio
 import shapely
 
 from geogrid.domain.codes import AreaLevel
@@ -16,7 +17,7 @@ from geogrid.services.exports import export_layer, layer_frame
 from geogrid.services.imports import ImportOptions, import_features
 from geogrid.services.people import import_people
 from geogrid.store.engine import Bind, make_engine
-from tests.factories import COMMUNITY, community_file, grid_file
+from tests.factories import COMMUNITY, community_file, grid_file, square, write_geojson
 from tests.services.test_features import _buildings
 from tests.services.test_people import LI_POLICE, ZHANG_HEAD, ZHANG_WORKER, _csv
 
@@ -92,3 +93,26 @@ def test_export_unknown_layer_names_the_choices(db: Bind, tmp_path: Path) -> Non
 
     assert caught.value.code == "layer_unknown"
     assert "buildings" in caught.value.message()
+
+
+def test_a_count_with_gaps_is_written_as_an_integer_field(
+    db: Bind, tmp_path: Path
+) -> None:
+    """Floors unknown for one building must not turn the field into Real in QGIS."""
+    source = write_geojson(
+        tmp_path / "b.geojson",
+        [
+            ({"code": "B1", "floors": 6, "households": 24}, square(0, 0, size=0.0003)),
+            ({"code": "B2", "households": 12}, square(2, 0, size=0.0003)),
+        ],
+    )
+    import_features(db, source, layer="buildings", options=ImportOptions())
+
+    export_layer(db, "buildings", tmp_path / "out.gpkg")
+
+    info = pyogrio.read_info(tmp_path / "out.gpkg", layer="buildings")
+    types = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert types["floors"] == "int64"
+    floors = pyogrio.read_dataframe(tmp_path / "out.gpkg").set_index("code")["floors"]
+    assert floors["B1"] == 6
+    assert pd.isna(floors["B2"])
