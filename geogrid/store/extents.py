@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geogrid.store.areas import valid_at
+from geogrid.store.dialect import extent_functions
 from geogrid.store.models import Area, Building
 
 Bbox = tuple[float, float, float, float]
@@ -27,12 +28,7 @@ def buildings_extent(session: Session) -> Bbox | None:
 
 
 def _bounds(session: Session, model: Any, where: list[Any]) -> Bbox | None:
-    # PostGIS and SpatiaLite name the envelope accessors differently.
-    names = (
-        ("ST_XMin", "ST_YMin", "ST_XMax", "ST_YMax")
-        if session.get_bind().dialect.name == "postgresql"
-        else ("MbrMinX", "MbrMinY", "MbrMaxX", "MbrMaxY")
-    )
+    names = extent_functions(session)
     aggregates: tuple[Any, ...] = (func.min, func.min, func.max, func.max)
     row = session.execute(
         select(

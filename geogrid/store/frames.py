@@ -1,6 +1,5 @@
 """Frames in and out of the database (数据框读写): WKB both ways, vectorised."""
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
@@ -12,21 +11,16 @@ from sqlalchemy import (
     CursorResult,
     Executable,
     Select,
-    String,
     Table,
-    any_,
-    bindparam,
     func,
-    literal_column,
-    select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geogrid.store.dialect import is_postgis
 from geogrid.store.models import SRID, Base
 
 Model = type[Base]
@@ -46,23 +40,6 @@ def read_frame(
         [bytes(b) if b is not None else None for b in frame.pop(geom)], dtype=object
     )
     return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=f"EPSG:{SRID}")
-
-
-def one_of(session: Session, column: Any, values: Sequence[str]) -> Any:
-    """``column IN values`` bound as one parameter, however many values there are.
-
-    A plain IN binds one parameter per value, and a city's building codes
-    pass PostgreSQL's 65,535 (and SQLite's 32,766): the import of ten
-    scattered addresses failed on PostGIS. PostgreSQL takes one array
-    (``= ANY``), SQLite one JSON text it unpacks with ``json_each``.
-    """
-    values = [str(v) for v in values]
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(String)))
-    unpacked: Select[Any] = select(literal_column("value")).select_from(
-        func.json_each(bindparam(None, json.dumps(values), type_=String))
-    )
-    return column.in_(unpacked)
 
 
 def changed_rows(session: Session, statement: Executable) -> int:
@@ -110,7 +87,7 @@ def insert_rows(
     geoms = np.asarray(geoms, dtype=object)
     columns = ", ".join([*names, "geom"])
     with _index_rebuilt_if_bulk(connection, table.name, len(rows)):
-        if dialect.name == "postgresql":
+        if is_postgis(connection):
             ewkb = shapely.to_wkb(
                 shapely.set_srid(geoms, SRID), hex=True, include_srid=True
             )
@@ -150,7 +127,7 @@ def _index_rebuilt_if_bulk(
         yield
         return
     index = f"idx_{table}_geom"
-    if connection.dialect.name == "postgresql":
+    if is_postgis(connection):
         connection.exec_driver_sql(f"DROP INDEX {index}")
         yield
         connection.exec_driver_sql(f"CREATE INDEX {index} ON {table} USING gist (geom)")

@@ -5,15 +5,15 @@ address needs no geometry work at all.
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, func, literal_column, or_, select, table
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import geopandas as gpd
 
-from geogrid.store.frames import one_of, read_frame, wkb_of
+from geogrid.store.dialect import in_bbox, is_postgis, one_of
+from geogrid.store.frames import read_frame, wkb_of
 from geogrid.store.models import Address, Building
 
 BUILDING_LINKS = (
@@ -73,33 +73,6 @@ def addresses_frame(
     return read_frame(session, stmt)
 
 
-def in_bbox(session: Session, model: Any, bbox: tuple[float, ...]) -> Any:
-    """Rows whose geometry's bounding box meets ``bbox``, through the spatial index.
-
-    SpatiaLite does not use its R-tree unless asked through the SpatialIndex
-    table, and the R-tree keeps float32 bounds, so the search frame is widened
-    by about 10 cm and callers confirm with exact predicates.
-    """
-    minx, miny, maxx, maxy = bbox
-    eps = 1e-6
-    if session.get_bind().dialect.name == "postgresql":
-        envelope = func.ST_MakeEnvelope(
-            minx - eps, miny - eps, maxx + eps, maxy + eps, 4326
-        )
-        return model.geom.op("&&")(envelope)
-    frame = func.BuildMbr(minx - eps, miny - eps, maxx + eps, maxy + eps, 4326)
-    index: Select[Any] = (
-        select(literal_column("ROWID"))
-        .select_from(table("SpatialIndex"))
-        .where(
-            literal_column("f_table_name") == model.__tablename__,
-            literal_column("f_geometry_column") == "geom",
-            literal_column("search_frame") == frame,
-        )
-    )
-    return model.id.in_(index)
-
-
 def write_links(
     session: Session, model: type[Building] | type[Address], links: pd.DataFrame
 ) -> None:
@@ -115,7 +88,7 @@ def write_links(
     frame = links[["code", *columns]].astype(object)
     rows = frame.where(frame.notna(), None).itertuples(index=False, name=None)
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    if is_postgis(connection):
         # COPY into a temporary table and one UPDATE … FROM: an UPDATE per row
         # through executemany managed about 20,000 rows/s.
         types = {

@@ -20,10 +20,10 @@ import geopandas as gpd
 
 from geogrid.domain.layers import LAYERS
 from geogrid.store.areas import valid_at, valid_during
+from geogrid.store.dialect import envelope, in_bbox, intersects
 from geogrid.store.frames import read_frame, wkb_of
 from geogrid.store.layers import FEATURE_MODELS
-from geogrid.store.links import in_bbox
-from geogrid.store.models import SRID, Area
+from geogrid.store.models import Area
 
 Bbox = tuple[float, float, float, float]
 
@@ -127,7 +127,7 @@ def _common(session: Session, model: Any, layer: str, filters: Filters) -> list[
     if filters.bbox is not None:
         # The index finds candidates by their boxes; the exact test decides.
         where.append(in_bbox(session, model, filters.bbox))
-        where.append(_intersects(session, model.geom, _envelope(session, filters.bbox)))
+        where.append(intersects(session, model.geom, envelope(session, filters.bbox)))
     return where
 
 
@@ -145,7 +145,7 @@ def _under(session: Session, model: Any, layer: str, parent: str) -> Any:
         .limit(1)
         .scalar_subquery()
     )
-    return _intersects(session, model.geom, outline)
+    return intersects(session, model.geom, outline)
 
 
 def _subtree(code: str) -> Any:
@@ -180,17 +180,3 @@ def _page(
         .offset(filters.offset)
     )
     return read_frame(session, stmt), total
-
-
-def _envelope(session: Session, bbox: Bbox) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.ST_MakeEnvelope(*bbox, SRID)
-    return func.BuildMbr(*bbox, SRID)
-
-
-def _intersects(session: Session, geom: Any, other: Any) -> Any:
-    # SpatiaLite answers -1 (not false) when it cannot decide, which a WHERE
-    # clause would take as true; PostGIS answers a boolean.
-    if session.get_bind().dialect.name == "postgresql":
-        return func.ST_Intersects(geom, other)
-    return func.ST_Intersects(geom, other) == 1
