@@ -86,7 +86,12 @@ def make_buildings(
 
 
 def make_addresses(
-    rng: np.random.Generator, n: int, shape: np.ndarray, origin: tuple
+    rng: np.random.Generator,
+    n: int,
+    shape: np.ndarray,
+    origin: tuple,
+    *,
+    with_building: bool = False,
 ) -> gpd.GeoDataFrame:
     x0, y0 = origin
     cx, cy, w, h, c, s = shape.T
@@ -105,7 +110,10 @@ def make_addresses(
     x[far] = rng.uniform(x0 - 300, x0 + WIDTH + 300, far.sum())
     y[far] = rng.uniform(y0 - 300, y0 + HEIGHT + 300, far.sum())
     codes = pd.Series(np.arange(n)).map("A{:07d}".format)
-    return gpd.GeoDataFrame({"code": codes}, geometry=shapely.points(x, y), crs=CRS)
+    frame = gpd.GeoDataFrame({"code": codes}, geometry=shapely.points(x, y), crs=CRS)
+    if with_building:  # the building each address was drawn from (city.py's texts)
+        frame["building"] = b
+    return frame
 
 
 def traced_mb(func: Callable[[], object]) -> float:
