@@ -54,6 +54,14 @@ def check_cmd(
     store: Annotated[
         bool, typer.Option("--store/--no-store", help="保存为报告，便于下次比较")
     ] = True,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit",
+            min=0,
+            help="屏幕上最多列出的明细条数（0 为全部；写入文件时全部）",
+        ),
+    ] = 50,
 ) -> None:
     """运行覆盖检查；有错误级别的问题时退出码为 1 / run the coverage check (exit 1 on errors)."""
     if ctx.invoked_subcommand is not None:
@@ -68,7 +76,7 @@ def check_cmd(
             )
     except GeogridError as exc:
         fail(exc)
-    text = _render_check(result, fmt)
+    text = _render_check(result, fmt, limit=0 if output is not None else limit)
     if output is not None:
         output.write_text(
             text, encoding="utf-8-sig" if fmt is CheckFormat.csv else "utf-8"
@@ -77,14 +85,18 @@ def check_cmd(
         _print_check_summary(result)
     elif fmt is CheckFormat.text:
         _print_check_summary(result)
-        console.print(text)
+        # Plain echo: rich re-wraps one long text in time that grows with its
+        # square (a city's 217,000 lines took 15 minutes), and the details
+        # carry brackets that are not markup.
+        typer.echo(text)
     else:
         typer.echo(text)
     if result.has_errors:
         raise typer.Exit(1)
 
 
-def _render_check(result: "CoverageResult", fmt: CheckFormat) -> str:
+def _render_check(result: "CoverageResult", fmt: CheckFormat, *, limit: int = 0) -> str:
+    """The report in ``fmt``; a text report lists at most ``limit`` findings (0: all)."""
     from geogrid.services.coverage import (
         findings_geojson,
         findings_table,
@@ -98,12 +110,21 @@ def _render_check(result: "CoverageResult", fmt: CheckFormat) -> str:
     if fmt is CheckFormat.json:
         body = report_document(result) | {"compared": result.compared}
         return json.dumps(body, ensure_ascii=False, default=str)
+    # Open errors first, then warnings, accepted ones last: what to fix leads.
+    findings = result.findings.sort_values(["is_accepted", "severity", "rule", "key"])
+    shown = findings if not limit else findings.head(limit)
     lines = ["明细 details:"]
-    for f in result.findings.sort_values(["severity", "rule"]).itertuples():
+    for f in shown.itertuples():
         mark = "已接受 accepted" if f.is_accepted else f.severity
         measure = measure_text(f.measure)
         lines.append(
             f"  [{mark}] {rule_title(f.rule)}  {' '.join(f.codes[:6])}{' …' if len(f.codes) > 6 else ''}  {measure}  key={f.key}"
+        )
+    if len(shown) < len(findings):
+        rest = len(findings) - len(shown)
+        lines.append(
+            f"  …… 另有 {rest} 条未列出；全部明细：--limit 0，或 --format csv -o 文件"
+            f" / {rest} more not listed: --limit 0, or --format csv -o FILE"
         )
     return "\n".join(lines)
 

@@ -97,3 +97,24 @@ def test_check_in_english_names_the_rules_in_english(run: CliRunner) -> None:
     assert result.exit_code == 1
     assert "gap: part of the parent in no child (gap)" in result.output
     assert "空白区（未被任何下级区域覆盖）" not in result.output
+
+
+def test_the_screen_lists_the_first_findings_errors_first_and_counts_the_rest(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    """A city has 200,000 findings: the screen shows a page, a file holds them all."""
+    n = len(json.loads(invoke(run, "check", "--format", "json").output)["findings"])
+
+    capped = invoke(run, "check", "--limit", "3").output
+    everything = invoke(run, "check", "--limit", "0").output
+    invoke(run, "check", "-o", tmp_path / "report.txt")
+
+    details = [line for line in capped.splitlines() if line.startswith("  [")]
+    assert len(details) == 3
+    assert all(line.startswith("  [error]") for line in details)
+    assert f"另有 {n - 3} 条未列出" in capped
+    assert f"{n - 3} more not listed" in capped
+    assert sum(line.startswith("  [") for line in everything.splitlines()) == n
+    assert "未列出" not in everything
+    written = (tmp_path / "report.txt").read_text(encoding="utf-8")
+    assert sum(line.startswith("  [") for line in written.splitlines()) == n
