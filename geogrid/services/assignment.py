@@ -5,7 +5,7 @@ addresses need no geometry work. After a redraw only what the changed grids
 can reach is recomputed; a test holds that equal to a full recomputation.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,8 +13,6 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 import geopandas as gpd
-import shapely
-from shapely.geometry.base import BaseGeometry
 
 from geogrid.config import Settings
 from geogrid.spatial.assign import (
@@ -76,41 +74,82 @@ def assign_all(
     return summary
 
 
-def reassign_region(
-    session: Session, region: BaseGeometry, options: AssignOptions
-) -> AssignSummary:
-    """Recompute the links that grids changed inside ``region`` can reach (增量归属).
+Box = tuple[float, float, float, float]
 
-    Buildings touching the region's bounding box are recomputed, and so are
-    the addresses near it or linked to those buildings; everything else keeps
-    its stored link, which is what a full run would give it again.
+MOST_BOXES = 64
+"""How many boxes one re-link reads through: each is one spatial-index probe."""
+
+
+def reassign_region(
+    session: Session, boxes: Sequence[Sequence[float]], options: AssignOptions
+) -> AssignSummary:
+    """Recompute the links that the changes inside ``boxes`` can reach (增量归属).
+
+    ``boxes`` are the bounds of the changed rows (imported buildings or
+    addresses, redrawn grids), in EPSG:4326. Buildings touching them are
+    recomputed, and so are the addresses near them or linked to those
+    buildings; everything else keeps its stored link, which is what a full run
+    would give it again. Rows are read box by box, not through the batch's
+    bounding box: ten addresses scattered over a city re-link ten
+    neighbourhoods, not the city.
     """
-    minx, miny, maxx, maxy = region.bounds
-    buildings = link_store.buildings_frame(session, bbox=(minx, miny, maxx, maxy))
+    if not len(boxes):
+        return AssignSummary()
+    tiles = cluster_boxes(np.asarray(boxes, dtype=float))
+    buildings = link_store.buildings_frame(session, boxes=tiles)
+    bounds = np.asarray(boxes, dtype=float)
     if not buildings.empty:
-        minx, miny, maxx, maxy = shapely.union_all(
-            [shapely.box(minx, miny, maxx, maxy), *buildings.geometry]
-        ).bounds
-    pad = _degrees(options.tolerance_m, miny)
+        bounds = np.vstack([bounds, buildings.geometry.bounds.to_numpy()])
+    pad = _degrees(options.tolerance_m, float(bounds[:, 1].min()))
     addresses = link_store.addresses_frame(
         session,
-        bbox=(minx - pad, miny - pad, maxx + pad, maxy + pad),
+        boxes=cluster_boxes(_grown(bounds, pad)),
         building_codes=list(buildings["code"]),
     )
-    # An address may lean on a building outside the box: give the engine
+    # An address may lean on a building outside the boxes: give the engine
     # every building those addresses could reach, but store only the boxed ones.
+    located = addresses.geometry[addresses.geometry.notna()]
     near = (
         link_store.buildings_frame(
             session,
-            bbox=tuple(addresses.total_bounds + np.array([-pad, -pad, pad, pad])),
+            boxes=cluster_boxes(_grown(located.bounds.to_numpy(), pad)),
         )
-        if not addresses.empty and addresses.geometry.notna().any()
+        if len(located)
         else buildings
     )
     context = pd.concat([buildings, near[~near["code"].isin(buildings["code"])]])
     return _assign(
         session, context, addresses, options, store_buildings=set(buildings["code"])
     )
+
+
+def cluster_boxes(bounds: np.ndarray, most: int = MOST_BOXES) -> list[Box]:
+    """Rows' bounds (n × 4) merged into at most ``most`` boxes that cover them.
+
+    Rows are grouped by coarse square cells, doubled in size until few enough
+    cells are occupied; each group becomes the box around its rows. Scattered
+    rows stay small separate boxes, a batch that fills a city becomes a few
+    dozen tiles of it.
+    """
+    if not len(bounds):
+        return []
+    centres = (bounds[:, :2] + bounds[:, 2:]) / 2
+    cell = max(float((bounds[:, 2:] - bounds[:, :2]).max()), 1e-6)
+    while True:
+        keys = np.floor(centres / cell).astype(np.int64)
+        _, group = np.unique(keys, axis=0, return_inverse=True)
+        group = group.ravel()
+        n = int(group.max()) + 1
+        if n <= most:
+            break
+        cell *= 2
+    lo = np.full((n, 2), np.inf)
+    hi = np.full((n, 2), -np.inf)
+    np.minimum.at(lo, group, bounds[:, :2])
+    np.maximum.at(hi, group, bounds[:, 2:])
+    return [
+        (float(a), float(b), float(c), float(d)) for a, b, c, d in np.hstack([lo, hi])
+    ]
 
 
 def _assign(
@@ -171,6 +210,11 @@ def _assign(
     )
 
 
+def _grown(bounds: np.ndarray, pad: float) -> np.ndarray:
+    """Bounds (n × 4) grown by ``pad`` on every side."""
+    return bounds + np.array([-pad, -pad, pad, pad])
+
+
 def _degrees(metres: float, lat: float) -> float:
     """A safe overestimate of ``metres`` in degrees at latitude ``lat``."""
     return 2 * metres / (111_320 * max(np.cos(np.radians(min(abs(lat), 85))), 0.05))
@@ -178,7 +222,7 @@ def _degrees(metres: float, lat: float) -> float:
 
 def has_links(session: Session) -> bool:
     """True once an assignment has run, so redraws keep the links up to date."""
-    return link_store.link_counts(session).keys() - {"None"} != set()
+    return link_store.has_address_links(session)
 
 
 __all__ = [

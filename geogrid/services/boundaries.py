@@ -354,7 +354,7 @@ def write_generation(
         changed = [
             r.geometry for r in old.values() if r.code not in keep
         ] + insert_geoms
-        _keep_links_current(session, shapely.union_all(changed), assign)
+        _keep_links_current(session, shapely.bounds(changed).tolist(), assign)
     return {
         "inserted": len(insert_rows),
         "unchanged": len(keep),
@@ -366,11 +366,11 @@ def write_generation(
 
 
 def _keep_links_current(
-    session: Session, region: BaseGeometry, options: AssignOptions
+    session: Session, boxes: list[list[float]], options: AssignOptions
 ) -> None:
     """After a redraw, recompute the building and address links the change can reach."""
     if has_links(session):
-        reassign_region(session, region, options)
+        reassign_region(session, boxes, options)
 
 
 def _same_area(prev: Any, row: dict[str, Any], geom: BaseGeometry) -> bool:

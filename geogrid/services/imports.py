@@ -441,7 +441,9 @@ def import_features(
             and has_links(session)
         ):
             reassign_region(
-                session, shapely.box(*located.total_bounds), assign or AssignOptions()
+                session,
+                located.geometry.bounds.to_numpy().tolist(),
+                assign or AssignOptions(),
             )
     report.n_written = len(rows)
     report.counts = {"inserted": len(rows) - replaced, "replaced": replaced}

@@ -17,8 +17,10 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
+    false,
     func,
     literal_column,
+    or_,
     select,
     table,
 )
@@ -83,6 +85,11 @@ def in_bbox(session: Session, model: Any, bbox: tuple[float, ...]) -> Any:
         )
     )
     return model.id.in_(index)
+
+
+def in_any_box(session: Session, model: Any, boxes: Sequence[tuple[float, ...]]) -> Any:
+    """Rows whose bounding box meets any of ``boxes`` (each through the index)."""
+    return or_(*(in_bbox(session, model, box) for box in boxes)) if boxes else false()
 
 
 def envelope(session: Session, bbox: tuple[float, ...]) -> Any:

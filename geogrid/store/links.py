@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import geopandas as gpd
 
-from geogrid.store.dialect import in_bbox, is_postgis, one_of
+from geogrid.store.dialect import in_any_box, in_bbox, is_postgis, one_of
 from geogrid.store.frames import read_frame, wkb_of
 from geogrid.store.models import Address, Building
 
@@ -31,8 +31,9 @@ def buildings_frame(
     *,
     codes: Sequence[str] | None = None,
     bbox: tuple[float, ...] | None = None,
+    boxes: Sequence[tuple[float, ...]] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Buildings with their links, optionally only some codes or those touching a bbox."""
+    """Buildings with their links: all, some codes, or those touching a bbox or any of ``boxes``."""
     stmt = select(
         Building.code,
         Building.name,
@@ -47,6 +48,8 @@ def buildings_frame(
         stmt = stmt.where(one_of(session, Building.code, codes))
     if bbox is not None:
         stmt = stmt.where(in_bbox(session, Building, bbox))
+    if boxes is not None:
+        stmt = stmt.where(in_any_box(session, Building, boxes))
     return read_frame(session, stmt)
 
 
@@ -54,9 +57,10 @@ def addresses_frame(
     session: Session,
     *,
     bbox: tuple[float, ...] | None = None,
+    boxes: Sequence[tuple[float, ...]] | None = None,
     building_codes: Sequence[str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Addresses with their links; ``bbox`` and ``building_codes`` select either (OR)."""
+    """Addresses with their links; ``bbox``, ``boxes`` and ``building_codes`` select any (OR)."""
     stmt = select(
         Address.code,
         Address.text,
@@ -66,6 +70,8 @@ def addresses_frame(
     conditions = []
     if bbox is not None:
         conditions.append(in_bbox(session, Address, bbox))
+    if boxes is not None:
+        conditions.append(in_any_box(session, Address, boxes))
     if building_codes is not None:
         conditions.append(one_of(session, Address.building_code, building_codes))
     if conditions:
@@ -116,6 +122,14 @@ def write_links(
             f"UPDATE {table} SET {sets} WHERE code = ?",
             [(*row[1:], row[0]) for row in rows],
         )
+
+
+def has_address_links(session: Session) -> bool:
+    """Whether any address was ever assigned (one row read, not a count of a city)."""
+    found = session.execute(
+        select(Address.id).where(Address.assign_reason.is_not(None)).limit(1)
+    ).first()
+    return found is not None
 
 
 def link_counts(session: Session) -> dict[str, int]:

@@ -3,13 +3,20 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 
 import geopandas as gpd
 import shapely
 
 from geogrid.domain.codes import AreaLevel
-from geogrid.services.assignment import AssignOptions, assign_all
+from geogrid.services.assignment import (
+    AssignOptions,
+    assign_all,
+    cluster_boxes,
+    reassign_region,
+)
 from geogrid.services.boundaries import import_boundaries
 from geogrid.services.imports import ImportOptions, import_features
 from geogrid.services.lookup import LookupService
@@ -118,6 +125,93 @@ def test_imported_address_is_linked_at_once(sample_copy: Bind, tmp_path: Path) -
         "620899001001001",
         "in_building",
     )
+
+
+def test_a_batch_spread_over_the_county_relinks_as_a_full_run_would(
+    sample_copy: Bind, tmp_path: Path
+) -> None:
+    """Scattered rows re-link their neighbourhoods, never the batch's bounding box.
+
+    Buildings moved from one end of the county to the other take their old
+    addresses' links with them; addresses typed at buildings far apart, and
+    one just outside a wall, land where a full run puts them.
+    """
+    buildings = gpd.read_file(SAMPLE / "buildings.geojson")
+    spread = buildings.iloc[:: len(buildings) // 6].head(6)
+    moved = spread.head(2).copy()
+    moved["geometry"] = spread.tail(2).geometry.translate(0.0003).to_numpy()[::-1]
+    moved[["code", "geometry"]].to_file(tmp_path / "moved.geojson")
+    inside = spread.geometry.representative_point()
+    box = spread.geometry.bounds  # ~2 m east of each building's bounding box
+    outside = gpd.points_from_xy(box["maxx"] + 0.00002, (box["miny"] + box["maxy"]) / 2)
+    points = gpd.GeoDataFrame(
+        {
+            "code": [f"NEW-{i}" for i in range(12)],
+            "text": [f"新地址{i}号" for i in range(12)],
+        },
+        geometry=[*inside, *outside],
+        crs=buildings.crs,
+    )
+    points.to_file(tmp_path / "new.geojson")
+
+    import_features(
+        sample_copy,
+        tmp_path / "moved.geojson",
+        layer="buildings",
+        options=ImportOptions(),
+    )
+    import_features(
+        sample_copy,
+        tmp_path / "new.geojson",
+        layer="addresses",
+        options=ImportOptions(),
+    )
+    incremental = _links(sample_copy)
+    assign_all(sample_copy, AssignOptions())
+    full = _links(sample_copy)
+
+    pd.testing.assert_frame_equal(incremental[0], full[0])
+    pd.testing.assert_frame_equal(incremental[1], full[1])
+    new = incremental[1].set_index("code").loc[points["code"]]
+    assert new["grid_code"].notna().all()
+
+
+def test_two_far_corners_relink_their_neighbourhoods_not_the_box_between(
+    sample_copy: Bind,
+) -> None:
+    buildings = gpd.read_file(SAMPLE / "buildings.geojson")
+    corners = buildings.iloc[[0, -1]].geometry.bounds.to_numpy().tolist()
+    _, before = _links(sample_copy)
+
+    with session_scope(sample_copy) as session:
+        summary = reassign_region(session, corners, AssignOptions())
+
+    assert 0 < summary.addresses < len(before) / 20
+    assert summary.buildings < len(buildings) / 20
+
+
+def cluster_cases() -> list[tuple[int, int]]:
+    return [(10, 10), (5_000, 64)]
+
+
+@pytest.mark.parametrize(("rows", "most"), cluster_cases())
+def test_clustered_boxes_cover_every_row_in_few_probes(rows: int, most: int) -> None:
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(107, 108, rows), rng.uniform(35, 36, rows)
+    bounds = np.c_[x, y, x + 1e-4, y + 1e-4]
+
+    boxes = np.array(cluster_boxes(bounds))
+
+    assert len(boxes) <= most
+    inside = (
+        (bounds[:, None, 0] >= boxes[None, :, 0])
+        & (bounds[:, None, 1] >= boxes[None, :, 1])
+        & (bounds[:, None, 2] <= boxes[None, :, 2])
+        & (bounds[:, None, 3] <= boxes[None, :, 3])
+    )
+    assert inside.any(axis=1).all()
+    if rows <= most:  # scattered rows keep their own small boxes
+        assert (boxes[:, 2] - boxes[:, 0]).max() < 1e-3
 
 
 def test_lookup_as_of_a_date_answers_with_that_generation(
