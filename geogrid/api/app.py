@@ -52,6 +52,8 @@ def create_app(
             init_db(engine)
         app.state.bind = bind if bind is not None else engine
         app.state.lookup = LookupService(app.state.bind)
+        if bind is None:  # a served database: build what the first lookup needs
+            app.state.lookup.warm_up()
         app.state.check_options = check_options(settings)
         app.state.settings = settings
         app.state.tiles = base_map(settings.map_tiles, key=settings.tianditu_key)

@@ -10,11 +10,12 @@ import gc
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from threading import Lock
+from threading import Lock, Thread
 from time import monotonic
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Engine
 
 import geopandas as gpd
 import pyproj
@@ -88,6 +89,11 @@ class Snapshot:
     _addresses: AddressIndex | None = field(default=None, repr=False)
     address_building: dict[str, str | None] = field(default_factory=dict, repr=False)
 
+    @property
+    def has_addresses(self) -> bool:
+        """Whether the address index was built (someone looked up an address)."""
+        return self._addresses is not None
+
     def cards(self, level: str, code: str, caller: Role) -> list[ContactCard]:
         """The role-holders of one target as the caller may see them."""
         cards = []
@@ -104,7 +110,14 @@ class Snapshot:
 
 
 class LookupService:
-    """Point, address and shape lookups over cached snapshots (查询服务)."""
+    """Point, address and shape lookups over cached snapshots (查询服务).
+
+    A change this process wrote (:meth:`data_changed`) is rebuilt before the
+    next answer, so a writer reads its own write. A change written elsewhere
+    (another worker, the CLI) is found by the periodic check and rebuilt in a
+    background thread while the old snapshot keeps answering: on a city the
+    rebuild takes tens of seconds, and no request should wait for it.
+    """
 
     def __init__(
         self, bind: Bind, *, near_m: float = 100.0, recheck_s: float = 1.0
@@ -116,11 +129,14 @@ class LookupService:
         self._snapshots: dict[datetime | None, Snapshot] = {}
         self._lock = Lock()
         self._transformers: dict[str, pyproj.Transformer] = {}
+        self._wrote = False
+        self._rebuilding: Thread | None = None
 
     # ---------------------------------------------------------------- snapshots
 
     def data_changed(self) -> None:
         """Say this process just wrote: the next lookup checks the data at once."""
+        self._wrote = True
         self._checked.clear()
 
     def snapshot(self, as_of: datetime | None = None) -> Snapshot:
@@ -138,39 +154,87 @@ class LookupService:
             return cached
         with session_scope(self.bind) as session:
             version = data_version(session)
-            self._checked[as_of] = monotonic()
-            if cached is not None and cached.version == version:
-                return cached
-            with self._lock:
+        self._checked[as_of] = monotonic()
+        if cached is not None and cached.version == version:
+            return cached
+        # A test's connection inside one transaction cannot be shared with a
+        # thread: it rebuilds in line.
+        if cached is not None and not self._wrote and isinstance(self.bind, Engine):
+            self._rebuild_in_background(as_of, had_addresses=cached.has_addresses)
+            return cached
+        self._wrote = False
+        return self._rebuild(as_of)
+
+    def warm_up(self) -> Thread:
+        """Build the current snapshot and its address index in the background.
+
+        A server calls this at start, so the first resident does not wait for
+        what the first lookup would otherwise build.
+        """
+        thread = Thread(
+            target=lambda: self.address_index(self.snapshot()),
+            name="geogrid-warm-up",
+            daemon=True,
+        )
+        thread.start()
+        return thread
+
+    def _rebuild(self, as_of: datetime | None) -> Snapshot:
+        with self._lock:
+            with session_scope(self.bind) as session:
+                version = data_version(session)
+                cached = self._snapshots.get(as_of)
+                if cached is not None and cached.version == version:
+                    return cached  # built by another thread while we waited
                 gc.unfreeze()  # let the snapshot being replaced be collected
                 snap = _build_snapshot(session, version, as_of)
-                if len(self._snapshots) > 8:
-                    self._snapshots.clear()
-                self._snapshots[as_of] = snap
-                # The snapshot lives long and holds many small objects; moving
-                # them out of the collector's sight keeps full collections, and
-                # the pauses they cause under load, short.
-                gc.collect()
-                gc.freeze()
-            return snap
+            if len(self._snapshots) > 8:
+                self._snapshots.clear()
+            self._snapshots[as_of] = snap
+            # The snapshot lives long and holds many small objects; moving
+            # them out of the collector's sight keeps full collections, and
+            # the pauses they cause under load, short.
+            gc.collect()
+            gc.freeze()
+        return snap
+
+    def _rebuild_in_background(
+        self, as_of: datetime | None, *, had_addresses: bool
+    ) -> None:
+        if self._rebuilding is not None and self._rebuilding.is_alive():
+            return
+
+        def work() -> None:
+            snap = self._rebuild(as_of)
+            if had_addresses:  # so address lookups do not wait for it either
+                self.address_index(snap)
+
+        self._rebuilding = Thread(target=work, name="geogrid-rebuild", daemon=True)
+        self._rebuilding.start()
 
     def address_index(self, snap: Snapshot) -> AddressIndex:
         """The address index of a snapshot, built on first use (it is the costly part)."""
         if snap._addresses is None:
-            with self._lock, session_scope(self.bind) as session:
-                addresses = pd.DataFrame(
-                    link_store.addresses_frame(session).drop(columns="geometry")
-                )
-                snap.address_building = {
-                    code: building if isinstance(building, str) else None
-                    for code, building in zip(
-                        addresses["code"], addresses["building_code"], strict=True
-                    )
-                }
-                snap._addresses = AddressIndex.build(
-                    addresses, snap.buildings.reset_index(drop=True)
-                )
+            with self._lock:
+                if snap._addresses is None:  # another thread may have built it
+                    self._build_address_index(snap)
+        assert snap._addresses is not None
         return snap._addresses
+
+    def _build_address_index(self, snap: Snapshot) -> None:
+        with session_scope(self.bind) as session:
+            # Texts and links only: reading a city's address points to drop
+            # them was a third of the build.
+            addresses = link_store.address_texts(session)
+        snap.address_building = {
+            code: building if isinstance(building, str) else None
+            for code, building in zip(
+                addresses["code"], addresses["building_code"], strict=True
+            )
+        }
+        snap._addresses = AddressIndex.build(
+            addresses, snap.buildings.reset_index(drop=True)
+        )
 
     # ------------------------------------------------------------------- point
 

@@ -79,6 +79,15 @@ def addresses_frame(
     return read_frame(session, stmt)
 
 
+def address_texts(session: Session) -> pd.DataFrame:
+    """Every address's code, text and links, without its point (the address index)."""
+    stmt = select(
+        Address.code, Address.text, *(getattr(Address, c) for c in ADDRESS_LINKS)
+    ).order_by(Address.code)
+    result = session.execute(stmt)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
 def write_links(
     session: Session, model: type[Building] | type[Address], links: pd.DataFrame
 ) -> None:

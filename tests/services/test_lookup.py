@@ -1,5 +1,7 @@
 """Who covers a point, an address or a shape, on the sample county, both backends."""
 
+from pathlib import Path
+
 import pytest
 
 from shapely.geometry import box, mapping
@@ -7,6 +9,7 @@ from shapely.geometry import box, mapping
 from geogrid.domain.access import Role
 from geogrid.domain.answers import AddressAnswer, ContactCard, PointAnswer
 from geogrid.errors import InvalidInput
+from geogrid.services.imports import ImportOptions, import_features
 from geogrid.services.lookup import LookupService
 from geogrid.spatial.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geogrid.store.engine import Bind
@@ -209,3 +212,51 @@ def test_within_refuses_bad_shapes(sample_db: Bind, geometry: dict, code: str) -
         LookupService(sample_db).within(geometry)
 
     assert caught.value.code == code
+
+
+def test_a_change_written_elsewhere_is_rebuilt_while_the_old_snapshot_answers(
+    sample_copy: Bind, tmp_path: Path
+) -> None:
+    """Another worker or the CLI wrote: lookups keep answering, then see the change."""
+    service = LookupService(sample_copy, recheck_s=0)
+    before = service.snapshot()
+    service.address_index(before)
+    new = tmp_path / "new.csv"
+    new.write_text(
+        "code,text,lon,lat\nNEW-1,东大街1号9单元909室,107.368035,35.34172425\n",
+        encoding="utf-8",
+    )
+    import_features(  # as another process would: this service is not told
+        sample_copy, new, layer="addresses", options=ImportOptions(crs="EPSG:4326")
+    )
+
+    during = service.snapshot()
+    assert during is before
+    assert service._rebuilding is not None
+    service._rebuilding.join(timeout=120)
+    after = service.snapshot()
+
+    assert after.version > before.version
+    assert after.has_addresses  # built with it, so address lookups never wait
+    found = service.address("东大街1号9单元909室", caller=Role.ADMIN)
+    assert found.address is not None
+    assert found.address.code == "NEW-1"
+
+
+def test_this_process_reads_its_own_write_at_once(
+    sample_copy: Bind, tmp_path: Path
+) -> None:
+    service = LookupService(sample_copy, recheck_s=3600)
+    before = service.snapshot()
+    new = tmp_path / "new.csv"
+    new.write_text(
+        "code,text,lon,lat\nNEW-1,东大街1号9单元909室,107.368035,35.34172425\n",
+        encoding="utf-8",
+    )
+    import_features(
+        sample_copy, new, layer="addresses", options=ImportOptions(crs="EPSG:4326")
+    )
+
+    service.data_changed()
+
+    assert service.snapshot().version > before.version
