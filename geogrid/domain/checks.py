@@ -53,7 +53,11 @@ def role_findings(
     rows: list[dict[str, object]] = []
     known = set(zip(targets["level"], targets["code"], strict=True))
     held = assignments[assignments["role"].isin(scheme.keys)]
-    counts = held.groupby(["role", "target_level", "target_code"]).size()
+    # A plain dict: a MultiIndex lookup per target took 12 s for a city's
+    # 205,000 building roles.
+    counts: dict[tuple[str, str, str], int] = (
+        held.groupby(["role", "target_level", "target_code"]).size().to_dict()
+    )
     for role in scheme.roles:
         of_level = targets[targets["level"] == role.attaches_to]
         holders = np.array(
