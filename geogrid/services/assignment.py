@@ -21,7 +21,7 @@ from geogrid.spatial.assign import (
     assign_addresses,
     assign_buildings,
 )
-from geogrid.spatial.crs import STORAGE_CRS, local_crs
+from geogrid.spatial.crs import STORAGE_CRS, degrees_over, local_crs
 from geogrid.store import areas as area_store
 from geogrid.store import links as link_store
 from geogrid.store.batches import record_batch
@@ -100,7 +100,7 @@ def reassign_region(
     bounds = np.asarray(boxes, dtype=float)
     if not buildings.empty:
         bounds = np.vstack([bounds, buildings.geometry.bounds.to_numpy()])
-    pad = _degrees(options.tolerance_m, float(bounds[:, 1].min()))
+    pad = degrees_over(options.tolerance_m, float(bounds[:, 1].min()))
     addresses = link_store.addresses_frame(
         session,
         boxes=cluster_boxes(_grown(bounds, pad)),
@@ -213,11 +213,6 @@ def _assign(
 def _grown(bounds: np.ndarray, pad: float) -> np.ndarray:
     """Bounds (n × 4) grown by ``pad`` on every side."""
     return bounds + np.array([-pad, -pad, pad, pad])
-
-
-def _degrees(metres: float, lat: float) -> float:
-    """A safe overestimate of ``metres`` in degrees at latitude ``lat``."""
-    return 2 * metres / (111_320 * max(np.cos(np.radians(min(abs(lat), 85))), 0.05))
 
 
 def has_links(session: Session) -> bool:

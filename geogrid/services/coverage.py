@@ -28,7 +28,7 @@ from geogrid.services.people import active_scheme
 from geogrid.spatial.coverage import (
     CoverageOptions,
 )
-from geogrid.spatial.crs import STORAGE_CRS, local_crs
+from geogrid.spatial.crs import STORAGE_CRS, degrees_over, local_crs
 from geogrid.store import accounts as account_store
 from geogrid.store import areas as area_store
 from geogrid.store import coverage as coverage_store
@@ -90,9 +90,7 @@ def run_check(
     now = utcnow()
     scope = community or "all"
     with session_scope(bind) as session:
-        data = _load(session, options)
-        if community is not None and community not in set(data["areas"]["code"]):
-            raise NotFound("area_not_found", code=community)
+        data = _load(session, options, community=community)
         findings = compute_findings(data, options)
         findings = _identify(findings, data, coverage_store.exceptions(session))
         if community is not None:
@@ -124,16 +122,41 @@ def run_check(
     )
 
 
-def _load(session: Any, options: CheckOptions) -> dict[str, Any]:
+def _load(
+    session: Any, options: CheckOptions, *, community: str | None = None
+) -> dict[str, Any]:
+    """What the rules read: the city, or what one community's findings depend on.
+
+    For a community, every area is read (a city has a few thousand) but
+    buildings, addresses and lanes only around the community, and centres as
+    far out as the widest service radius: each rule judges a feature by the
+    areas and neighbours within those reaches, so the community's findings
+    are those of a full run (tests hold it on both backends).
+
+    Raises:
+        NotFound: ``community`` names no current community.
+    """
     areas = area_store.areas_frame(session)
-    buildings = link_store.buildings_frame(session)
-    addresses = link_store.addresses_frame(session)
-    lanes = layer_store.features_frame(session, "lanes")
-    centres = layer_store.features_frame(session, "centres")
+    near = far = None
+    if community is not None:
+        own = areas[(areas["code"] == community) & (areas["level"] == "community")]
+        if own.empty:
+            raise NotFound("area_not_found", code=community)
+        bounds = own.total_bounds
+        near = _grown(bounds, options.assign.tolerance_m)
+        far = _grown(bounds, max([0.0, *options.radii_m.values()]))
+    buildings = link_store.buildings_frame(session, bbox=near)
+    addresses = link_store.addresses_frame(session, bbox=near)
+    lanes = layer_store.features_frame(session, "lanes", bbox=near)
+    centres = layer_store.features_frame(session, "centres", bbox=far)
     people = people_store.people_table(session)
     scheme = active_scheme(session, default=options.default_scheme)
-    everything = pd.concat(
-        [areas.geometry, buildings.geometry, addresses.geometry.dropna()]
+    # The projection follows the areas (the whole city either way), so a
+    # community's measures are the full run's to the last digit.
+    everything = (
+        areas.geometry
+        if len(areas)
+        else pd.concat([buildings.geometry, addresses.geometry.dropna()])
     )
     metric = (
         local_crs(gpd.GeoSeries(everything.to_numpy(), crs=STORAGE_CRS))
@@ -151,6 +174,13 @@ def _load(session: Any, options: CheckOptions) -> dict[str, Any]:
         "metric": metric,
         "service": pd.DataFrame(),
     }
+
+
+def _grown(bounds: Any, metres: float) -> tuple[float, float, float, float]:
+    """Lon/lat bounds grown by at least ``metres`` on every side."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    pad = degrees_over(metres, max(abs(miny), abs(maxy)))
+    return (minx - pad, miny - pad, maxx + pad, maxy + pad)
 
 
 def _identify(

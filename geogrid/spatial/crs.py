@@ -362,6 +362,19 @@ def out_of_range(geoms: gpd.GeoSeries) -> np.ndarray:
     return (b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90)
 
 
+def degrees_over(metres: float, lat: float) -> float:
+    """A safe overestimate of ``metres`` in degrees at latitude ``lat``.
+
+    For widening lon/lat search boxes: twice the east-west degree length, so
+    it also covers the shorter north-south one and rounding.
+
+    Examples:
+        >>> round(degrees_over(1_000, 35.0), 4)
+        0.0219
+    """
+    return 2 * metres / (111_320 * max(np.cos(np.radians(min(abs(lat), 85))), 0.05))
+
+
 def local_crs(geoms: gpd.GeoSeries | gpd.GeoDataFrame) -> pyproj.CRS:
     """Pick a metric CRS for the data's extent (局部投影坐标系).
 

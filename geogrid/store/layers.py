@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 import geopandas as gpd
 
+from geogrid.store.dialect import in_bbox
 from geogrid.store.frames import changed_rows, insert_rows, read_frame, wkb_of
 from geogrid.store.models import Address, Base, Building, Lane, ServiceCentre
 
@@ -27,11 +28,15 @@ def _model(layer: str) -> Any:
     return FEATURE_MODELS[layer]
 
 
-def features_frame(session: Session, layer: str) -> gpd.GeoDataFrame:
-    """All features of ``layer`` with their attributes, ordered by code."""
+def features_frame(
+    session: Session, layer: str, *, bbox: tuple[float, ...] | None = None
+) -> gpd.GeoDataFrame:
+    """The features of ``layer`` (those touching ``bbox``, if given), ordered by code."""
     model = _model(layer)
     columns = [c for c in model.__table__.columns if c.name not in ("geom", "batch_id")]
     stmt = select(*columns, wkb_of(model.geom)).order_by(model.code)
+    if bbox is not None:
+        stmt = stmt.where(in_bbox(session, model, bbox))
     return read_frame(session, stmt)
 
 

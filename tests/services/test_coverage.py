@@ -2,18 +2,20 @@
 
 import json
 
+import pandas as pd
 import pytest
 
 from geogrid.errors import NotFound
 from geogrid.services.coverage import (
     CheckOptions,
+    _load,
     accept_finding,
     current_report,
     public_view,
     revoke_finding,
     run_check,
 )
-from geogrid.store.engine import Bind
+from geogrid.store.engine import Bind, session_scope
 from tests.conftest import SAMPLE
 
 DEFECTS = json.loads((SAMPLE / "defects.json").read_text(encoding="utf-8"))["defects"]
@@ -86,6 +88,39 @@ def test_check_of_one_community_keeps_only_its_findings(sample_db: Bind) -> None
 
     assert set(result.findings["community_code"]) == {"620899001006"}
     assert {"gap", "building_no_grid"} <= set(result.findings["rule"])
+
+
+def _comparable(findings: pd.DataFrame) -> pd.DataFrame:
+    table = pd.DataFrame(findings.drop(columns="geometry"))
+    table["codes"] = table["codes"].map(tuple)
+    table["measure"] = table["measure"].map(lambda m: json.dumps(m, sort_keys=True))
+    return table.sort_values("key").reset_index(drop=True)
+
+
+def test_a_community_read_alone_gives_the_full_runs_findings(sample_db: Bind) -> None:
+    """Scoped loading reads one community's surroundings, and misses nothing of it."""
+    full = run_check(sample_db, CheckOptions(), store=False)
+    communities = sorted(set(full.findings["community_code"].dropna()))
+    assert len(communities) >= 6
+
+    for code in communities:
+        alone = run_check(sample_db, CheckOptions(), community=code, store=False)
+        expected = full.findings[full.findings["community_code"] == code]
+        pd.testing.assert_frame_equal(
+            _comparable(alone.findings), _comparable(expected)
+        )
+        assert alone.summary.service == [
+            s for s in full.summary.service if s.community_code == code
+        ]
+
+
+def test_a_community_reads_its_surroundings_not_the_county(sample_db: Bind) -> None:
+    with session_scope(sample_db) as session:
+        county = _load(session, CheckOptions())
+        one = _load(session, CheckOptions(), community="620899001006")
+
+    for layer in ("buildings", "addresses"):
+        assert 0 < len(one[layer]) < len(county[layer]) / 2
 
 
 def test_unknown_community_is_not_found(sample_db: Bind) -> None:
