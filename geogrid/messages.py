@@ -440,6 +440,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "无法连接数据库 {url}：{reason}",
         "Cannot connect to the database {url}: {reason}",
     ),
+    "schema_newer": (
+        "数据库结构版本 {revision} 比本程序认识的最新版本 {head} 新：请升级 geogrid 后再打开此数据库",
+        "The schema is at revision {revision}, newer than this geogrid's {head}: upgrade geogrid",
+    ),
     "spatialite_missing": (
         "无法加载 mod_spatialite（请安装 Debian 软件包 libsqlite3-mod-spatialite）：{reason}",
         "Cannot load mod_spatialite (install the Debian package libsqlite3-mod-spatialite): {reason}",

@@ -372,7 +372,8 @@ def degrees_over(metres: float, lat: float) -> float:
         >>> round(degrees_over(1_000, 35.0), 4)
         0.0219
     """
-    return 2 * metres / (111_320 * max(np.cos(np.radians(min(abs(lat), 85))), 0.05))
+    scale = max(float(np.cos(np.radians(min(abs(lat), 85)))), 0.05)
+    return 2 * metres / (111_320 * scale)
 
 
 def local_crs(geoms: gpd.GeoSeries | gpd.GeoDataFrame) -> pyproj.CRS:

@@ -13,6 +13,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
@@ -106,7 +109,26 @@ def init_db(engine: Engine) -> None:
             connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
         config = alembic_config()
         config.attributes["connection"] = connection
+        _refuse_newer_schema(connection, config)
         command.upgrade(config, "head")
+
+
+def _refuse_newer_schema(connection: Connection, config: Config) -> None:
+    """A database written by a newer geogrid is refused by name, not as a crash.
+
+    Alembic would fail with "Can't locate revision" deep in a traceback; an
+    office that went back to an older release must be told to upgrade.
+    """
+    current = MigrationContext.configure(connection).get_current_revision()
+    scripts = ScriptDirectory.from_config(config)
+    if current is None:
+        return
+    try:
+        scripts.get_revision(current)
+    except CommandError:
+        raise StorageError(
+            "schema_newer", revision=current, head=scripts.get_current_head()
+        ) from None
 
 
 Bind = Engine | Connection

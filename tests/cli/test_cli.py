@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 import geopandas as gpd
@@ -213,3 +214,22 @@ def test_a_bug_exits_3_with_the_log_path_and_no_traceback(
 def test_usage_errors_keep_exit_code_2(run: CliRunner) -> None:
     result = invoke(run, "import", "boundaries", "--no-such-option")
     assert result.exit_code == 2
+
+
+def test_a_database_from_a_newer_geogrid_is_a_message_not_a_crash(
+    cli_for: Callable[[str], CliRunner], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'newer.sqlite'}"
+    run = cli_for(url)
+    invoke(run, "init")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+
+    result = invoke(run, "status")
+
+    assert result.exit_code != 0
+    assert "schema_newer" in result.output
+    assert "Traceback" not in result.output
+    assert "内部错误" not in result.output

@@ -6,7 +6,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
 from geogrid.errors import StorageError
-from geogrid.store.engine import display_url, make_engine, session_scope
+from geogrid.store.engine import display_url, init_db, make_engine, session_scope
 
 
 def test_missing_spatialite_extension_is_named(tmp_path: Path) -> None:
@@ -88,3 +88,20 @@ def test_a_hundred_thousand_codes_are_one_parameter(sample_db) -> None:
     assert buildings["code"].tolist() == ["620899001001-B0001"]
     assert set(addresses["building_code"]) == {"620899001001-B0001"}
     assert households == {"620899001001001": 414}
+
+
+def test_a_database_from_a_newer_geogrid_is_refused_by_name(tmp_path: Path) -> None:
+    """Going back to an older release must say so, not crash in the migrations."""
+    url = f"sqlite:///{tmp_path / 'newer.sqlite'}"
+    engine = make_engine(url)
+    init_db(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+
+    with pytest.raises(StorageError) as caught:
+        init_db(engine)
+    engine.dispose()
+
+    assert caught.value.code == "schema_newer"
+    assert "9999" in caught.value.message()
+    assert "升级 geogrid" in caught.value.message()
