@@ -218,9 +218,16 @@ def generate(folder: Path, n_grids: int, n_buildings: int, n_addresses: int) -> 
         geometry=buildings.geometry.iloc[picks].representative_point().to_numpy(),
         crs=CRS,
     )
-    paths["scattered_text"] = scattered["text"].iloc[0]
     paths["scattered"] = folder / "scattered.gpkg"
     pyogrio.write_dataframe(scattered, paths["scattered"])
+    # The server's write must be new to it: other codes and texts.
+    later = scattered.assign(
+        code=[f"M{i:02d}" for i in range(10)],
+        text=[f"{names[b]}8单元801室" for b in picks],
+    )
+    paths["later_text"] = later["text"].iloc[0]
+    paths["later"] = folder / "later.gpkg"
+    pyogrio.write_dataframe(later, paths["later"])
 
     grids_ll = levels["grid"].to_crs(4326)
     paths["box"] = tuple(float(v) for v in grids_ll.total_bounds)
@@ -427,7 +434,7 @@ def http_rows(url: str, paths: dict, seconds: float) -> list[Row]:
         )
         point_first = first_answer(base, points[0])
         rows.append(Row("serve: first point lookup after that", point_first))
-        after = geogrid(url, "import", "addresses", str(paths["scattered"]))[0]
+        after = geogrid(url, "import", "addresses", str(paths["later"]))[0]
         start = time.perf_counter()
         write = first_answer(base, texts[1])
         rows.append(
@@ -438,7 +445,7 @@ def http_rows(url: str, paths: dict, seconds: float) -> list[Row]:
                 note=f"(the write, a CLI import: {after:.1f} s)",
             )
         )
-        seen = visible_after(base, key, paths["scattered_text"], "N00", start)
+        seen = visible_after(base, key, paths["later_text"], "M00", start)
         rows.append(
             Row(
                 "serve: the write seen by lookups after",
