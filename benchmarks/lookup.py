@@ -208,10 +208,10 @@ def serve(url: str, *, workers: int = 1) -> Iterator[str]:
                 server.kill()
 
 
-def first_answer(base: str, params: dict[str, Any]) -> float:
+def first_answer(base: str, params: dict[str, Any], *, timeout: float = 60) -> float:
     """Seconds until the first lookup answers (it builds the snapshot or index)."""
     t0 = time.perf_counter()
-    httpx.get(f"{base}/lookup", params=params, timeout=60).raise_for_status()
+    httpx.get(f"{base}/lookup", params=params, timeout=timeout).raise_for_status()
     return time.perf_counter() - t0
 
 

@@ -95,9 +95,8 @@ def reassign_region(
     """
     if not len(boxes):
         return AssignSummary()
-    tiles = cluster_boxes(np.asarray(boxes, dtype=float))
-    buildings = link_store.buildings_frame(session, boxes=tiles)
     bounds = np.asarray(boxes, dtype=float)
+    buildings = link_store.buildings_frame(session, boxes=cluster_boxes(bounds))
     if not buildings.empty:
         bounds = np.vstack([bounds, buildings.geometry.bounds.to_numpy()])
     pad = degrees_over(options.tolerance_m, float(bounds[:, 1].min()))

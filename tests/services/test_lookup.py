@@ -214,6 +214,16 @@ def test_within_refuses_bad_shapes(sample_db: Bind, geometry: dict, code: str) -
     assert caught.value.code == code
 
 
+def _new_address(folder: Path) -> Path:
+    """One address in a building of 东大街, as a CSV an office would send."""
+    path = folder / "new.csv"
+    path.write_text(
+        "code,text,lon,lat\nNEW-1,东大街1号9单元909室,107.368035,35.34172425\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_a_change_written_elsewhere_is_rebuilt_while_the_old_snapshot_answers(
     sample_copy: Bind, tmp_path: Path
 ) -> None:
@@ -221,13 +231,11 @@ def test_a_change_written_elsewhere_is_rebuilt_while_the_old_snapshot_answers(
     service = LookupService(sample_copy, recheck_s=0)
     before = service.snapshot()
     service.address_index(before)
-    new = tmp_path / "new.csv"
-    new.write_text(
-        "code,text,lon,lat\nNEW-1,东大街1号9单元909室,107.368035,35.34172425\n",
-        encoding="utf-8",
-    )
     import_features(  # as another process would: this service is not told
-        sample_copy, new, layer="addresses", options=ImportOptions(crs="EPSG:4326")
+        sample_copy,
+        _new_address(tmp_path),
+        layer="addresses",
+        options=ImportOptions(crs="EPSG:4326"),
     )
 
     during = service.snapshot()
@@ -248,13 +256,11 @@ def test_this_process_reads_its_own_write_at_once(
 ) -> None:
     service = LookupService(sample_copy, recheck_s=3600)
     before = service.snapshot()
-    new = tmp_path / "new.csv"
-    new.write_text(
-        "code,text,lon,lat\nNEW-1,东大街1号9单元909室,107.368035,35.34172425\n",
-        encoding="utf-8",
-    )
     import_features(
-        sample_copy, new, layer="addresses", options=ImportOptions(crs="EPSG:4326")
+        sample_copy,
+        _new_address(tmp_path),
+        layer="addresses",
+        options=ImportOptions(crs="EPSG:4326"),
     )
 
     service.data_changed()
