@@ -396,3 +396,17 @@ def _pick_layers(path: Path, layer: str | None) -> list[str]:
     if not names:
         raise InvalidInput("layer_empty", path=str(path))
     return names
+
+
+def text_column(frame: pd.DataFrame, field: str) -> pd.Series:
+    """A column as stripped text, blanks for missing values.
+
+    A numeric id column with gaps is read as floats (OSM ids, say): its
+    whole numbers are written without the ``.0`` (6427674485, not 6427674485.0).
+    """
+    col = frame[field]
+    if pd.api.types.is_float_dtype(col):
+        whole = col.notna() & (col == col.round())
+        text = col.astype(object).where(~whole, col.where(whole, 0).astype("int64"))
+        return text.where(col.notna(), "").astype(str).str.strip()
+    return col.where(col.notna(), "").astype(str).str.strip()

@@ -17,23 +17,24 @@ import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geogrid.domain.codes import AreaLevel, parent_code_of
+from geogrid.domain.codes import AreaLevel
 from geogrid.errors import ImportRejected, InvalidInput
-from geogrid.io.report import FILE_RECORD, ImportReport
+from geogrid.io.readers import text_column
+from geogrid.io.report import ImportReport
 from geogrid.services.assignment import AssignOptions, has_links, reassign_region
+from geogrid.services.import_checks import (
+    check_area_codes,
+    check_codes_free,
+    check_lengths,
+    pad_parent_codes,
+    resolve_parents,
+)
 from geogrid.services.imports import (
     ImportOptions,
-    PreparedFile,
-    check_lengths,
-    code_problem_params,
     extra_attrs,
     find_field,
-    pad_parent_codes,
-    pad_short_codes,
     prepare_file,
-    text_column,
 )
-from geogrid.spatial.crs import local_crs
 from geogrid.store import areas as area_store
 from geogrid.store.batches import record_batch, utcnow
 from geogrid.store.engine import Bind, session_scope
@@ -67,14 +68,7 @@ def import_boundaries(
     name_col = find_field(prep.frame, options.name_field, required=True) or ""
     names = text_column(prep.frame, name_col)
     if not options.is_free_codes:
-        prep.codes, padded = pad_short_codes(prep.codes, level)
-        if padded:
-            report.add(
-                FILE_RECORD, "codes_padded", severity="warning", n=padded, level=level
-            )
-        for i, code in enumerate(prep.codes):
-            if code and (params := code_problem_params(code, level)):
-                report.add(prep.ids[i], "code_invalid", **params)  # type: ignore[arg-type]  # params are message fields only
+        prep.codes = check_area_codes(prep.codes, prep.ids, level, report)
     given = (
         text_column(
             prep.frame,
@@ -98,8 +92,8 @@ def import_boundaries(
     )
     now = options.valid_from or utcnow()
     with session_scope(bind) as session:
-        parents = _resolve_parents(session, prep, level, given, report, tolerance_m)
-        _check_codes_free(session, prep, level, report)
+        parents = resolve_parents(session, prep, level, given, report, tolerance_m)
+        check_codes_free(session, prep, level, report)
         keep = (
             report.skip_invalid(prep.ids)
             if options.is_skip_invalid
@@ -153,132 +147,6 @@ def import_boundaries(
             report.counts["skipped"] = int((~keep).sum())
         report.n_written = report.counts["inserted"]
     return report
-
-
-def _resolve_parents(
-    session: Session,
-    prep: PreparedFile,
-    level: AreaLevel,
-    given: pd.Series,
-    report: ImportReport,
-    tolerance_m: float,
-) -> list[str | None]:
-    """Each record's parent: the given code, else one derived from the NBS code, else by location."""
-    parent_level = level.parent
-    n = len(prep.codes)
-    if parent_level is None:
-        return [None] * n
-    parents = area_store.areas_frame(session, level=parent_level.value)
-    known = set(parents["code"])
-    derived = [parent_code_of(c, level) if c else None for c in prep.codes]
-    located = _locate(prep.geoms, parents) if len(parents) else [None] * n
-    result: list[str | None] = []
-    for i in range(n):
-        if given.iloc[i]:
-            parent = given.iloc[i]
-            if parent not in known:
-                report.add(
-                    prep.ids[i],
-                    "parent_unknown",
-                    parent_code=parent,
-                    parent_level=parent_level.value,
-                )
-        elif derived[i] in known:
-            parent = derived[i]
-        elif located[i] is not None:
-            parent = located[i]
-        elif known and prep.geoms.iloc[i] is not None:
-            parent = None
-            report.add(
-                prep.ids[i],
-                "parent_not_found",
-                level=level.value,
-                parent_level=parent_level.value,
-            )
-        else:
-            parent = None
-        result.append(parent)
-    _check_inside(prep, parents, result, report, tolerance_m)
-    return result
-
-
-def _locate(geoms: gpd.GeoSeries, parents: gpd.GeoDataFrame) -> list[str | None]:
-    """The parent holding each geometry's point-on-surface, vectorised with an STRtree."""
-    arr = geoms.to_numpy()
-    mask = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
-    out: list[str | None] = [None] * len(geoms)
-    if not mask.any():
-        return out
-    inner = shapely.point_on_surface(arr[mask])
-    tree = shapely.STRtree(parents.geometry.to_numpy())
-    src, dst = tree.query(inner, predicate="within")
-    index = np.flatnonzero(mask)
-    codes = parents["code"].to_numpy()
-    # On a shared edge a point may fall in two parents: the smallest code wins,
-    # so the same file always gives the same tree.
-    for s, d in sorted(zip(src, dst, strict=True), key=lambda p: (p[0], codes[p[1]])):
-        out[index[s]] = out[index[s]] or codes[d]
-    return out
-
-
-def _check_inside(
-    prep: PreparedFile,
-    parents: gpd.GeoDataFrame,
-    parent_codes: list[str | None],
-    report: ImportReport,
-    tolerance_m: float,
-) -> None:
-    """Report children reaching outside their parent by more than the tolerance."""
-    by_code = dict(zip(parents["code"], parents.geometry, strict=True))
-    rows = [
-        i
-        for i, p in enumerate(parent_codes)
-        if p in by_code and prep.geoms.iloc[i] is not None
-    ]
-    if not rows:
-        return
-    children = gpd.GeoSeries([prep.geoms.iloc[i] for i in rows], crs=prep.geoms.crs)
-    metric = local_crs(children)
-    children_m = children.to_crs(metric)
-    mothers_m = gpd.GeoSeries(
-        [by_code[parent_codes[i]] for i in rows], crs=prep.geoms.crs
-    ).to_crs(metric)
-    outside = shapely.difference(
-        children_m.to_numpy(), shapely.buffer(mothers_m.to_numpy(), tolerance_m)
-    )
-    outside_m2 = shapely.area(outside)
-    total_m2 = shapely.area(children_m.to_numpy())
-    for k in np.flatnonzero(outside_m2 > 1.0):
-        i = rows[k]
-        report.add(
-            prep.ids[i],
-            "outside_parent",
-            parent_code=parent_codes[i],
-            outside_m2=round(float(outside_m2[k]), 1),
-            outside_pct=round(100 * float(outside_m2[k] / total_m2[k]), 2),
-            tolerance_m=tolerance_m,
-        )
-
-
-def _check_codes_free(
-    session: Session, prep: PreparedFile, level: AreaLevel, report: ImportReport
-) -> None:
-    """A code may name one area only: report codes held by another level."""
-    taken = area_store.areas_frame(session, codes=[c for c in prep.codes if c])
-    taken = taken[taken["level"] != level.value]
-    owners = dict(
-        zip(taken["code"], zip(taken["level"], taken["name"], strict=True), strict=True)
-    )
-    for i, code in enumerate(prep.codes):
-        if code in owners:
-            other_level, other_name = owners[code]
-            report.add(
-                prep.ids[i],
-                "code_taken",
-                code=code,
-                other_level=other_level,
-                other_name=other_name,
-            )
 
 
 def write_generation(

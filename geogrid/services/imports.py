@@ -1,8 +1,9 @@
 """Import use cases (导入): read a file, check every record, write all or nothing.
 
-Boundaries live in :mod:`geogrid.services.boundaries`; this module holds the
-steps every import shares and the feature layers (buildings, lanes, addresses,
-service centres).
+Boundaries live in :mod:`geogrid.services.boundaries` and the record checks
+in :mod:`geogrid.services.import_checks`; this module reads a file the way
+every import does and imports the feature layers (buildings, lanes,
+addresses, service centres).
 
 Every import follows the same order: read → CRS → coordinate sanity →
 geometry validation → attribute and tree checks → one transaction. Checks
@@ -10,7 +11,6 @@ collect every problem before anything is written, so the report lists all
 bad records and a rejected import leaves the database as it was.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -23,7 +23,6 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
-from geogrid.domain.codes import NBS_LENGTHS, AreaLevel, code_problem
 from geogrid.domain.layers import LAYERS
 from geogrid.errors import ImportRejected, InvalidInput
 from geogrid.io.dxf import LABELS_UNPLACED
@@ -32,6 +31,7 @@ from geogrid.io.readers import (
     MALFORMED_GEOMETRIES,
     UNCLOSED_RINGS,
     read_features,
+    text_column,
 )
 from geogrid.io.report import FILE_RECORD, ImportReport
 from geogrid.io.validation import (
@@ -40,17 +40,18 @@ from geogrid.io.validation import (
     validate_geometries,
 )
 from geogrid.services.assignment import AssignOptions, has_links, reassign_region
-from geogrid.spatial.crs import (
-    crs_spec_of,
-    out_of_range,
-    parse_crs,
-    swapped_latlon,
-    to_storage,
+from geogrid.services.import_checks import (
+    PreparedFile,
+    check_codes,
+    check_coordinates,
+    check_lengths,
+    check_radius,
+    numbers,
 )
+from geogrid.spatial.crs import crs_spec_of, parse_crs, to_storage
 from geogrid.store import layers as layer_store
 from geogrid.store.batches import record_batch
 from geogrid.store.engine import Bind, session_scope
-from geogrid.store.models import Base, text_limits
 
 
 @dataclass(frozen=True)
@@ -79,31 +80,6 @@ class ImportOptions:
     """Write the valid records and list the skipped ones, instead of all or nothing."""
     is_swap_xy: bool = False
     """The file holds latitude, longitude: swap x and y before anything else."""
-
-
-@dataclass
-class PreparedFile:
-    """A file read, converted to storage CRS and checked record by record."""
-
-    frame: gpd.GeoDataFrame
-    codes: pd.Series
-    ids: list[str]
-    geoms: gpd.GeoSeries
-    crs_label: str
-
-
-def text_column(frame: pd.DataFrame, field: str) -> pd.Series:
-    """A column as stripped text, blanks for missing values.
-
-    A numeric id column with gaps is read as floats (OSM ids, say): its
-    whole numbers are written without the ``.0`` (6427674485, not 6427674485.0).
-    """
-    col = frame[field]
-    if pd.api.types.is_float_dtype(col):
-        whole = col.notna() & (col == col.round())
-        text = col.astype(object).where(~whole, col.where(whole, 0).astype("int64"))
-        return text.where(col.notna(), "").astype(str).str.strip()
-    return col.where(col.notna(), "").astype(str).str.strip()
 
 
 def find_field(frame: pd.DataFrame, name: str, *, required: bool) -> str | None:
@@ -193,16 +169,7 @@ def prepare_file(
 
     codes = text_column(frame, _code_column(frame, options.code_field))
     ids = [c or f"#{i + 1}" for i, c in enumerate(codes)]
-    for missing in np.flatnonzero((codes == "").to_numpy()).tolist():
-        report.add(ids[missing], "code_missing")
-    for i, other in _duplicates(codes):
-        report.add(
-            ids[i],
-            "code_duplicate",
-            row=int(i),
-            code=codes.iloc[i],
-            other=f"#{other + 1}",
-        )
+    check_codes(codes, ids, report)
 
     source = frame.geometry
     if options.is_swap_xy:
@@ -212,7 +179,7 @@ def prepare_file(
             crs=source.crs,
         )
     geoms = to_storage(source, spec)
-    misplaced = _check_coordinates(geoms, ids, report)
+    misplaced = check_coordinates(geoms, ids, report)
     validate = (
         validate_buildings
         if kind == "building"
@@ -238,49 +205,6 @@ def prepare_file(
     return PreparedFile(frame, codes, ids, geoms, spec.label)
 
 
-def _duplicates(codes: pd.Series) -> list[tuple[int, int]]:
-    """(row, first row) for every repeat of a non-blank code."""
-    values = codes.to_numpy()
-    dup = (codes != "").to_numpy() & codes.duplicated(keep="first").to_numpy()
-    first = {c: i for i, c in reversed(list(enumerate(values)))}
-    return [(int(i), first[values[i]]) for i in np.flatnonzero(dup)]
-
-
-def _check_coordinates(
-    geoms: gpd.GeoSeries, ids: list[str], report: ImportReport
-) -> np.ndarray:
-    """Report records with swapped or impossible coordinates; returns their mask.
-
-    When every located record looks swapped, the file was written as lat,lon:
-    one file-level problem says so and names ``--swap-xy``, instead of one
-    identical row per record.
-    """
-    swapped = swapped_latlon(geoms)
-    bad = out_of_range(geoms) & ~swapped
-    bounds = shapely.bounds(geoms.to_numpy())
-    arr = geoms.to_numpy()
-    located = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
-    if swapped.any() and swapped[located].all():
-        first = int(np.flatnonzero(swapped)[0])
-        report.add(
-            FILE_RECORD,
-            "file_latlon_swapped",
-            n=int(swapped.sum()),
-            x=round(float(bounds[first, 0]), 6),
-            y=round(float(bounds[first, 1]), 6),
-        )
-        return swapped | bad
-    for i in np.flatnonzero(swapped | bad):
-        code = "latlon_swapped" if swapped[i] else "coordinate_out_of_range"
-        report.add(
-            ids[i],
-            code,
-            x=round(float(bounds[i, 0]), 6),
-            y=round(float(bounds[i, 1]), 6),
-        )
-    return swapped | bad
-
-
 def extra_attrs(frame: pd.DataFrame, used: set[str]) -> list[dict[str, Any]]:
     """The columns geogrid does not model, kept per record as JSON-safe values."""
     extra = [c for c in frame.columns if c not in used and c != frame.geometry.name]
@@ -298,61 +222,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, (pd.Timestamp, datetime)):
         return value.isoformat()
     return value
-
-
-def _numbers(
-    frame: pd.DataFrame,
-    field: str,
-    ids: list[str],
-    report: ImportReport,
-    *,
-    integer: bool,
-) -> pd.Series:
-    """A numeric column; a non-blank value that is not a number is reported."""
-    if field not in frame.columns:
-        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    text = text_column(frame, field)
-    values = pd.to_numeric(text.where(text != ""), errors="coerce")
-    bad = (text != "") & (values.isna() | (values < 0))
-    if integer:
-        bad |= values.notna() & (values != values.round())
-    for i in np.flatnonzero(bad.to_numpy()):
-        report.add(ids[i], "value_invalid", field=field, value=text.iloc[i])
-    return pd.Series(
-        [None if pd.isna(v) else (int(v) if integer else float(v)) for v in values],
-        index=frame.index,
-        dtype=object,
-    )
-
-
-def check_lengths(
-    columns: Mapping[str, Any],
-    model: type[Base],
-    ids: list[str],
-    report: ImportReport,
-    *,
-    fields: Mapping[str, str] | None = None,
-) -> None:
-    """Report text longer than its column holds, before the database refuses it.
-
-    ``fields`` names the file's column for each model column (``name`` may
-    come from ``--name-field Name``), so the message names what the user sees.
-    """
-    for column, limit in text_limits(model).items():
-        if column not in columns:
-            continue
-        field = (fields or {}).get(column, column)
-        lengths = (
-            pd.Series(columns[column], dtype=object).fillna("").astype(str).str.len()
-        )
-        for i in np.flatnonzero((lengths > limit).to_numpy()):
-            report.add(
-                ids[i],
-                "value_too_long",
-                field=field,
-                limit=limit,
-                length=int(lengths.iat[i]),
-            )
 
 
 def import_features(
@@ -395,15 +264,14 @@ def import_features(
         )
         used.add(found or "")
     for name in spec.integers + spec.numbers:
-        columns[name] = _numbers(
+        columns[name] = numbers(
             frame, name, prep.ids, report, integer=name in spec.integers
         )
         used.add(name)
     if layer == "addresses":
         columns["text"], columns["original_text"] = _address_text(frame, options, used)
     if layer == "centres":
-        for i in np.flatnonzero(columns["radius_m"].isna().to_numpy()):
-            report.add(prep.ids[i], "radius_missing", field="radius_m")
+        check_radius(columns["radius_m"], prep.ids, report)
     if layer == "buildings":
         for name in ("households", "residents"):
             columns[name] = columns[name].map(lambda v: 0 if v is None else v)
@@ -467,52 +335,3 @@ def _address_text(
     for part in parts[1:]:
         original = original + part
     return original.str.replace(r"\s+", "", regex=True), original
-
-
-# Amap (高德) and many city portals use the 6-digit county adcode and the
-# 9-digit township code; the NBS form pads both to 12 digits with zeros
-# (110105 → 110105000000, 110105001 → 110105001000). Only the lengths that are
-# unambiguous for the level are padded.
-_PADDABLE = {AreaLevel.DISTRICT: 6, AreaLevel.STREET: 9}
-
-
-def pad_short_codes(codes: pd.Series, level: AreaLevel) -> tuple[pd.Series, int]:
-    """Amap-style short codes padded to the 12-digit NBS form, and how many were."""
-    short = _PADDABLE.get(level)
-    if short is None:
-        return codes, 0
-    mask = codes.str.fullmatch(r"[0-9]+") & (codes.str.len() == short)
-    return codes.where(~mask, codes.str.ljust(12, "0")), int(mask.sum())
-
-
-def pad_parent_codes(codes: pd.Series) -> pd.Series:
-    """Parent codes given as a 6-digit adcode or 9-digit township code, padded to 12."""
-    mask = codes.str.fullmatch(r"[0-9]+") & codes.str.len().isin((6, 9))
-    return codes.where(~mask, codes.str.ljust(12, "0"))
-
-
-def code_problem_params(code: str, level: AreaLevel) -> dict[str, object] | None:
-    """What is wrong with an area code, as message parameters in both languages."""
-    problem = code_problem(code, level)
-    if problem is None:
-        return None
-    if code.isdigit() and len(code) <= 40:
-        want = " or ".join(str(n) for n in NBS_LENGTHS[level])
-        hint = (
-            " (a 6-digit county adcode such as Amap's pads to 12 only at district level,"
-            " a 9-digit township code only at street level; --free-codes skips this rule)"
-        )
-        reason_en = (
-            f"a {level.value} code has {want} digits, this one {len(code)}{hint}"
-        )
-        problem += (
-            "（6 位区县代码如高德 adcode 仅在区县层级补齐为 12 位，"
-            "9 位乡镇代码仅在街道层级补齐；非国标编码可加 --free-codes）"
-        )
-    else:
-        reason_en = (
-            "only letters, digits and - _ . are allowed, at most 40 characters"
-            " (is this a name? pass the code column with --code-field)"
-        )
-        problem += "（这是名称吗？请用 --code-field 指定编码列）"
-    return {"code": code, "reason": problem, "reason_en": reason_en}

@@ -20,7 +20,7 @@ from geogrid.errors import ImportRejected, InvalidInput
 from geogrid.io.readers import read_table
 from geogrid.io.report import ImportReport
 from geogrid.messages import level_name
-from geogrid.services.imports import check_lengths
+from geogrid.services.import_checks import check_lengths
 from geogrid.store import people as people_store
 from geogrid.store.batches import record_batch, utcnow
 from geogrid.store.engine import Bind, session_scope

@@ -38,17 +38,13 @@ from geogrid.domain.answers import (
 )
 from geogrid.domain.codes import AreaLevel
 from geogrid.errors import InvalidInput, NotFound, Outdated
+from geogrid.io.readers import text_column
 from geogrid.io.report import ImportReport
 from geogrid.services.assignment import AssignOptions
 from geogrid.services.boundaries import write_generation
 from geogrid.services.coverage import check_with_grids
 from geogrid.services.coverage_rules import CheckOptions
-from geogrid.services.imports import (
-    ImportOptions,
-    find_field,
-    prepare_file,
-    text_column,
-)
+from geogrid.services.imports import ImportOptions, find_field, prepare_file
 from geogrid.services.people import active_scheme
 from geogrid.spatial import planning as edits
 from geogrid.spatial.coverage import CoverageOptions, check_areas
