@@ -9,7 +9,7 @@ until the geometry of their finding changes.
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from geogrid.spatial.coverage import (
     CoverageOptions,
 )
 from geogrid.spatial.crs import STORAGE_CRS, degrees_over, local_crs
+from geogrid.spatial.geojson import rfc3339
 from geogrid.store import accounts as account_store
 from geogrid.store import areas as area_store
 from geogrid.store import coverage as coverage_store
@@ -512,8 +513,7 @@ def report_document(result: CoverageResult) -> dict[str, Any]:
     """
     return {
         "report_id": result.report_id,
-        # Stored times are naive UTC; RFC 3339 (and the schema) want the offset.
-        "created_at": result.created_at.replace(tzinfo=UTC).isoformat(),
+        "created_at": rfc3339(result.created_at),
         "scope": result.scope,
         "summary": result.summary.model_dump(mode="json"),
         "findings": findings_geojson(result)["features"],

@@ -424,9 +424,9 @@ def impact(
         moves=[
             BuildingMove(
                 building=r.code,
-                name=None if pd.isna(r.name) else str(r.name),
-                from_grid=None if pd.isna(r.from_grid) else r.from_grid,
-                to_grid=None if pd.isna(r.to_grid) else r.to_grid,
+                name=_text_or_none(r.name),
+                from_grid=_text_or_none(r.from_grid),
+                to_grid=_text_or_none(r.to_grid),
                 households=int(r.households),
                 addresses=int(r.addresses),
             )
@@ -450,3 +450,8 @@ def impact(
             ),
         ),
     )
+
+
+def _text_or_none(value: object) -> str | None:
+    """A frame cell as text, None where the frame holds NaN (a building with no grid)."""
+    return None if pd.isna(value) else str(value)
