@@ -179,7 +179,9 @@ class LookupService:
         thread.start()
         return thread
 
-    def _rebuild(self, as_of: datetime | None) -> Snapshot:
+    def _rebuild(
+        self, as_of: datetime | None, *, with_addresses: bool = False
+    ) -> Snapshot:
         with self._lock:
             with session_scope(self.bind) as session:
                 version = data_version(session)
@@ -188,6 +190,10 @@ class LookupService:
                     return cached  # built by another thread while we waited
                 gc.unfreeze()  # let the snapshot being replaced be collected
                 snap = _build_snapshot(session, version, as_of)
+            if with_addresses:
+                # Before it is published: an address lookup on the new
+                # snapshot must not wait for what the old one already had.
+                self._build_address_index(snap)
             if len(self._snapshots) > 8:
                 self._snapshots.clear()
             self._snapshots[as_of] = snap
@@ -203,13 +209,13 @@ class LookupService:
     ) -> None:
         if self._rebuilding is not None and self._rebuilding.is_alive():
             return
-
-        def work() -> None:
-            snap = self._rebuild(as_of)
-            if had_addresses:  # so address lookups do not wait for it either
-                self.address_index(snap)
-
-        self._rebuilding = Thread(target=work, name="geogrid-rebuild", daemon=True)
+        self._rebuilding = Thread(
+            target=self._rebuild,
+            args=(as_of,),
+            kwargs={"with_addresses": had_addresses},
+            name="geogrid-rebuild",
+            daemon=True,
+        )
         self._rebuilding.start()
 
     def address_index(self, snap: Snapshot) -> AddressIndex:
@@ -218,6 +224,8 @@ class LookupService:
             with self._lock:
                 if snap._addresses is None:  # another thread may have built it
                     self._build_address_index(snap)
+                    gc.collect()
+                    gc.freeze()
         assert snap._addresses is not None
         return snap._addresses
 

@@ -10,7 +10,7 @@ from geogrid.domain.access import Role
 from geogrid.domain.answers import AddressAnswer, ContactCard, PointAnswer
 from geogrid.errors import InvalidInput
 from geogrid.services.imports import ImportOptions, import_features
-from geogrid.services.lookup import LookupService
+from geogrid.services.lookup import LookupService, Snapshot
 from geogrid.spatial.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geogrid.store.engine import Bind
 
@@ -225,12 +225,21 @@ def _new_address(folder: Path) -> Path:
 
 
 def test_a_change_written_elsewhere_is_rebuilt_while_the_old_snapshot_answers(
-    sample_copy: Bind, tmp_path: Path
+    sample_copy: Bind, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another worker or the CLI wrote: lookups keep answering, then see the change."""
     service = LookupService(sample_copy, recheck_s=0)
     before = service.snapshot()
     service.address_index(before)
+    published_bare = []
+    build_index = service._build_address_index
+
+    def spy(snap: Snapshot) -> None:
+        # Published before its index, a snapshot makes address lookups wait.
+        published_bare.append(any(s is snap for s in service._snapshots.values()))
+        build_index(snap)
+
+    monkeypatch.setattr(service, "_build_address_index", spy)
     import_features(  # as another process would: this service is not told
         sample_copy,
         _new_address(tmp_path),
@@ -245,7 +254,8 @@ def test_a_change_written_elsewhere_is_rebuilt_while_the_old_snapshot_answers(
     after = service.snapshot()
 
     assert after.version > before.version
-    assert after.has_addresses  # built with it, so address lookups never wait
+    assert after.has_addresses
+    assert published_bare == [False]  # built before it answered anything
     found = service.address("东大街1号9单元909室", caller=Role.ADMIN)
     assert found.address is not None
     assert found.address.code == "NEW-1"
