@@ -4,7 +4,7 @@ Written in bulk by the assignment service, read by lookups so that a known
 address needs no geometry work at all.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pandas as pd
 from sqlalchemy import func, or_, select
@@ -79,13 +79,21 @@ def addresses_frame(
     return read_frame(session, stmt)
 
 
-def address_texts(session: Session) -> pd.DataFrame:
-    """Every address's code, text and links, without its point (the address index)."""
-    stmt = select(
-        Address.code, Address.text, *(getattr(Address, c) for c in ADDRESS_LINKS)
-    ).order_by(Address.code)
+def address_text_chunks(session: Session, size: int = 20_000) -> Iterator[pd.DataFrame]:
+    """Every address's code, text and building, ``size`` rows at a time (the address index).
+
+    No points: the index matches text. Streamed (a server-side cursor on
+    PostGIS), so a city's million rows never sit in memory at once.
+    """
+    stmt = (
+        select(Address.code, Address.text, Address.building_code)
+        .order_by(Address.code)
+        .execution_options(yield_per=size)
+    )
     result = session.execute(stmt)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    columns = list(result.keys())
+    for rows in result.partitions():
+        yield pd.DataFrame(rows, columns=columns)
 
 
 def write_links(

@@ -262,3 +262,29 @@ def test_match_median_latency_is_well_under_5_ms(
         index.match(query)
         times.append(time.perf_counter() - start)
     assert statistics.median(times) < 0.005
+
+
+def test_an_index_built_from_chunks_answers_as_one_built_whole(
+    index: AddressIndex, sample: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """A city's addresses come from the database a chunk at a time."""
+    addresses, buildings = sample
+    chunks = (addresses.iloc[i : i + 7] for i in range(0, len(addresses), 7))
+    chunked = AddressIndex.build(chunks, buildings)
+    rng = random.Random(7)
+    for text in addresses["text"].sample(60, random_state=7):
+        typed = _rewrite(text, rng)
+        assert chunked.match(typed) == index.match(typed)
+
+
+def test_an_address_candidate_names_the_building_it_is_stored_in(
+    index: AddressIndex, sample: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    addresses, _ = sample
+    row = addresses.iloc[42]
+    best = index.match(row["text"]).candidates[0]
+    assert (best.kind, best.code, best.building) == (
+        "address",
+        row["code"],
+        row["building_code"],
+    )

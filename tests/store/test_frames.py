@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from geogrid.services.imports import ImportOptions, import_features
-from geogrid.store import frames
+from geogrid.store import frames, links
 from geogrid.store.engine import Bind, session_scope
 from tests.factories import X0, Y0
 
@@ -54,3 +54,18 @@ def test_spatial_index_holds_every_row_after_a_load(
     )
 
     assert _indexed(db) == 7
+
+
+def test_address_texts_stream_in_chunks_that_add_up_to_every_row(
+    sample_db: Bind,
+) -> None:
+    """The address index reads a city's addresses a chunk at a time, none lost."""
+    with session_scope(sample_db) as session:
+        chunks = list(links.address_text_chunks(session, size=100))
+        whole = int(session.scalar(text("SELECT count(*) FROM address")))
+    assert len(chunks) == -(-whole // 100) > 1
+    assert all(len(c) <= 100 for c in chunks)
+    codes = [code for c in chunks for code in c["code"]]
+    assert codes == sorted(codes)
+    assert len(set(codes)) == whole
+    assert list(chunks[0].columns) == ["code", "text", "building_code"]
