@@ -8,6 +8,7 @@ is rolled back afterwards. PostGIS missing skips locally and fails in CI.
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="fail instead of skipping when PostGIS is not reachable (set in CI)",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Served apps and CLI lookups keep snapshots in the user's cache folder:
+    # a run writes its own, never the developer's, and never reads theirs.
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="geogrid-test-cache-")
 
 
 def _require_postgis(config: pytest.Config) -> bool:

@@ -28,6 +28,7 @@ from geogrid.config import Settings, get_settings
 from geogrid.maps.tiles import base_map
 from geogrid.services.coverage import check_options
 from geogrid.services.lookup import LookupService
+from geogrid.services.snapshot_cache import snapshot_cache
 from geogrid.store.engine import Bind, init_db, make_engine
 
 SWAGGER_UI = StaticFiles(
@@ -51,7 +52,15 @@ def create_app(
             )
             init_db(engine)
         app.state.bind = bind if bind is not None else engine
-        app.state.lookup = LookupService(app.state.bind)
+        app.state.lookup = LookupService(
+            app.state.bind,
+            near_m=settings.lookup_near_m,
+            # A served database shares its snapshot with the other workers
+            # and the next start; a test's own bind keeps to itself.
+            cache=snapshot_cache(settings.cache_dir, settings.database_url)
+            if bind is None
+            else None,
+        )
         if bind is None:  # a served database: build what the first lookup needs
             app.state.lookup.warm_up()
         app.state.check_options = check_options(settings)

@@ -164,6 +164,7 @@ def lookup_cmd(
     """查询谁负责某地址或某点 / who covers an address or a point."""
     from geogrid.domain.access import Role
     from geogrid.services.lookup import LookupService
+    from geogrid.services.snapshot_cache import snapshot_cache
 
     settings = get_settings()
     if role not in {r.value for r in Role}:
@@ -172,7 +173,11 @@ def lookup_cmd(
     answer: PointAnswer | AddressAnswer | WithinAnswer
     try:
         with database(settings) as engine:
-            service = LookupService(engine, near_m=settings.lookup_near_m)
+            service = LookupService(
+                engine,
+                near_m=settings.lookup_near_m,
+                cache=snapshot_cache(settings.cache_dir, settings.database_url),
+            )
             if within is not None:
                 answer = service.within(_read_json(within), crs=crs, caller=caller)
             elif point is not None:

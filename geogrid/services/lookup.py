@@ -46,6 +46,7 @@ from geogrid.domain.roles import RoleScheme
 from geogrid.errors import InvalidInput
 from geogrid.messages import level_name
 from geogrid.services.people import active_scheme
+from geogrid.services.snapshot_cache import SnapshotCache
 from geogrid.spatial.assign import BuildingRule, assign_buildings
 from geogrid.spatial.crs import (
     STORAGE_CRS,
@@ -67,7 +68,7 @@ from geogrid.spatial.lookup import (
 from geogrid.store import areas as area_store
 from geogrid.store import links as link_store
 from geogrid.store import people as people_store
-from geogrid.store.batches import data_version
+from geogrid.store.batches import data_stamp, data_version
 from geogrid.store.engine import Bind, session_scope
 
 try:  # glibc only: elsewhere freed memory simply stays with the process
@@ -95,6 +96,8 @@ class Snapshot:
     index: LookupIndex
     building_rows: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _addresses: AddressIndex | None = field(default=None, repr=False)
+    stamp: str = ""
+    """The data it was built from (:func:`~geogrid.store.batches.data_stamp`), when cached."""
 
     @property
     def has_addresses(self) -> bool:
@@ -127,9 +130,15 @@ class LookupService:
     """
 
     def __init__(
-        self, bind: Bind, *, near_m: float = 100.0, recheck_s: float = 1.0
+        self,
+        bind: Bind,
+        *,
+        near_m: float = 100.0,
+        recheck_s: float = 1.0,
+        cache: SnapshotCache | None = None,
     ) -> None:
         self.bind = bind
+        self.cache = cache
         self.near_m = near_m
         self.recheck_s = recheck_s
         self._checked: dict[datetime | None, float] = {}
@@ -196,8 +205,10 @@ class LookupService:
                 if cached is not None and cached.version == version:
                     return cached  # built by another thread while we waited
                 gc.unfreeze()  # let the snapshot being replaced be collected
-                snap = _build_snapshot(session, version, as_of)
-            if with_addresses:
+                snap = self._cached(session, as_of) or _build_snapshot(
+                    session, version, as_of
+                )
+            if with_addresses and not snap.has_addresses:
                 # Before it is published: an address lookup on the new
                 # snapshot must not wait for what the old one already had.
                 self._build_address_index(snap)
@@ -231,6 +242,14 @@ class LookupService:
         assert snap._addresses is not None
         return snap._addresses
 
+    def _cached(self, session: Any, as_of: datetime | None) -> Snapshot | None:
+        """Today's snapshot as another process saved it, if it matches the data."""
+        if self.cache is None or as_of is not None:
+            return None
+        stamp = data_stamp(session)
+        found = self.cache.load(stamp)
+        return found if isinstance(found, Snapshot) and found.stamp == stamp else None
+
     def _build_address_index(self, snap: Snapshot) -> None:
         with session_scope(self.bind) as session:
             # Texts and links only, a chunk at a time: reading a city's
@@ -240,6 +259,11 @@ class LookupService:
                 link_store.address_text_chunks(session),
                 snap.buildings.reset_index(drop=True),
             )
+            if self.cache is not None and snap.as_of is None:
+                stamp = data_stamp(session)
+                if stamp.startswith(f"{snap.version}@"):  # no write in between
+                    snap.stamp = stamp
+                    self.cache.save(stamp, snap)
 
     # ------------------------------------------------------------------- point
 

@@ -49,3 +49,17 @@ def record_batch(
 def data_version(session: Session) -> int:
     """A number that grows with every write (the newest batch id)."""
     return int(session.scalar(select(func.max(ImportBatch.id))) or 0)
+
+
+def data_stamp(session: Session) -> str:
+    """The newest batch's id and time: names this data even across a recreated database.
+
+    An id alone repeats when a database is made again from scratch; a cached
+    snapshot keyed by it would answer with the old data.
+    """
+    newest = session.execute(
+        select(ImportBatch.id, ImportBatch.created_at)
+        .order_by(ImportBatch.id.desc())
+        .limit(1)
+    ).first()
+    return f"{newest.id}@{newest.created_at.isoformat()}" if newest else "0"
