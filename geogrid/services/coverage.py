@@ -101,7 +101,7 @@ def run_check(
         previous = coverage_store.report_row(session, scope=scope)
         compared = None
         if previous is not None:
-            before = set(coverage_store.report_findings(session, previous.id)["key"])
+            before = coverage_store.report_keys(session, previous.id)
             now_keys = set(findings["key"])
             compared = {
                 "previous_report": [str(previous.id)],

@@ -214,3 +214,54 @@ def test_address_far_from_every_building_is_listed_with_its_distance(
     assert far["community_code"].iloc[0] == code[:12]
     # A warning: the address has its grid, a planner should still look at it.
     assert far["severity"].iloc[0] == "warning"
+
+
+def _stored(db: Bind, report_id: int) -> pd.DataFrame:
+    from geogrid.store import coverage as coverage_store
+
+    with session_scope(db) as session:
+        frame = coverage_store.report_findings(session, report_id)
+    frame["wkb"] = frame.geometry.to_wkb()
+    frame["measure"] = frame["measure"].map(lambda m: json.dumps(m, sort_keys=True))
+    columns = ["key", "rule", "severity", "codes", "measure", "is_accepted", "wkb"]
+    return pd.DataFrame(frame[columns]).sort_values("key").reset_index(drop=True)
+
+
+def _n_stored(db: Bind) -> int:
+    from sqlalchemy import text
+
+    with session_scope(db) as session:
+        return int(session.scalar(text("SELECT count(*) FROM coverage_finding")))
+
+
+def _assert_stored_as_a_fresh_run(db: Bind, report_id: int) -> None:
+    stored = _stored(db, report_id)
+    fresh = run_check(db, CheckOptions(), store=False).findings
+    expected = fresh.assign(
+        wkb=fresh.geometry.to_wkb(),
+        codes=fresh["codes"].map(tuple),
+        measure=fresh["measure"].map(lambda m: json.dumps(m, sort_keys=True)),
+    )[stored.columns]
+    expected = expected.sort_values("key").reset_index(drop=True)
+    pd.testing.assert_frame_equal(stored, pd.DataFrame(expected), check_dtype=False)
+
+
+def test_a_new_report_hands_over_what_is_unchanged_and_the_table_does_not_grow(
+    sample_copy: Bind,
+) -> None:
+    """Each run stored every finding again: a city's table grew by 217,000 rows a run."""
+    first = run_check(sample_copy, CheckOptions())
+    n_first = _n_stored(sample_copy)
+    overlap = first.findings[first.findings["rule"] == "overlap"].iloc[0]
+    accept_finding(sample_copy, overlap["key"], reason="共管", accepted_by="规划科")
+
+    second = run_check(sample_copy, CheckOptions())
+    assert second.report_id is not None
+    _assert_stored_as_a_fresh_run(sample_copy, second.report_id)
+    assert _stored(sample_copy, second.report_id)["is_accepted"].sum() == 1
+    third = run_check(sample_copy, CheckOptions())
+    assert third.report_id is not None
+    _assert_stored_as_a_fresh_run(sample_copy, third.report_id)
+
+    assert _n_stored(sample_copy) == n_first
+    assert _stored(sample_copy, second.report_id).empty  # only the newest is read
