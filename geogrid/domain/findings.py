@@ -25,6 +25,8 @@ class Rule:
     severity: Severity
     title: str
     title_en: str
+    at_target: bool = False
+    """Drawn at its first code's outline: stored by reference, not as a copy."""
 
 
 RULES: dict[str, Rule] = {
@@ -94,24 +96,33 @@ RULES: dict[str, Rule] = {
             "lane_crosses_grids", Severity.WARNING, "弄巷跨网格", "lane crossing grids"
         ),
         # roles
-        Rule("role_vacant", Severity.ERROR, "岗位空缺", "required role vacant"),
+        Rule(
+            "role_vacant",
+            Severity.ERROR,
+            "岗位空缺",
+            "required role vacant",
+            at_target=True,
+        ),
         Rule(
             "role_excess",
             Severity.WARNING,
             "岗位人数超出",
             "more holders than the role allows",
+            at_target=True,
         ),
         Rule(
             "person_overloaded",
             Severity.WARNING,
             "一人负责过多",
             "a person holds too many targets or households",
+            at_target=True,
         ),
         Rule(
             "assignment_orphan",
             Severity.ERROR,
             "任职对象或人员已不存在",
             "assignment whose person or target no longer exists",
+            at_target=True,
         ),
         # load and service
         Rule(
@@ -119,18 +130,21 @@ RULES: dict[str, Rule] = {
             Severity.ERROR,
             "网格户数超出上限",
             "grid above the household band",
+            at_target=True,
         ),
         Rule(
             "grid_underloaded",
             Severity.WARNING,
             "网格户数低于下限",
             "grid below the household band",
+            at_target=True,
         ),
         Rule(
             "community_overloaded",
             Severity.ERROR,
             "社区户数超出上限",
             "community above its household limit",
+            at_target=True,
         ),
         Rule(
             "service_radius",

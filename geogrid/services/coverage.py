@@ -213,10 +213,10 @@ def _identify(
         findings.geometry.to_numpy(), lambda xy: np.round(xy, 7)
     )
     findings["geom_hash"] = [
-        hashlib.sha1(shapely.to_wkb(g), usedforsecurity=False).hexdigest()[:16]
-        if g is not None
+        hashlib.sha1(wkb, usedforsecurity=False).hexdigest()[:16]
+        if wkb is not None
         else "none"
-        for g in rounded
+        for wkb in shapely.to_wkb(rounded)  # one call, not one per finding
     ]
     findings["community_code"] = _communities(findings, data["areas"])
     valid = (

@@ -1,6 +1,7 @@
 """Coverage reports repository (检查报告): stored snapshots and accepted exceptions."""
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +11,18 @@ from sqlalchemy.orm import Session
 
 import geopandas as gpd
 
+from geogrid.domain.findings import RULES
+from geogrid.store.areas import valid_at
 from geogrid.store.dialect import one_of
 from geogrid.store.frames import changed_rows, insert_rows, read_frame, wkb_of
-from geogrid.store.models import CoverageFinding, CoverageReport, FindingException
+from geogrid.store.models import (
+    Area,
+    Building,
+    CoverageFinding,
+    CoverageReport,
+    FindingException,
+    Lane,
+)
 
 FINDING_FIELDS = (
     "rule",
@@ -59,12 +69,11 @@ def save_report(
     rows = _rows(report.id, findings)
     kept = _hand_over(session, scope, report.id, rows)
     fresh = [i for i, row in enumerate(rows) if row["key"] not in kept]
-    insert_rows(
-        session,
-        CoverageFinding,
-        [rows[i] for i in fresh],
-        findings.geometry.to_numpy()[fresh],
-    )
+    # A finding drawn at its target keeps the target's code, not a copy of
+    # its outline: report_findings puts the outline back.
+    geoms = findings.geometry.to_numpy()[fresh]
+    geoms[[RULES[rows[i]["rule"]].at_target for i in fresh]] = None
+    insert_rows(session, CoverageFinding, [rows[i] for i in fresh], geoms)
     return report.id
 
 
@@ -151,7 +160,7 @@ def report_row(
 
 
 def report_findings(session: Session, report_id: int) -> gpd.GeoDataFrame:
-    """The findings of a stored report."""
+    """The findings of a stored report, those drawn at a target at its outline."""
     stmt = (
         select(
             *(getattr(CoverageFinding, f) for f in FINDING_FIELDS),
@@ -162,7 +171,29 @@ def report_findings(session: Session, report_id: int) -> gpd.GeoDataFrame:
     )
     frame = read_frame(session, stmt)
     frame["codes"] = frame["codes"].map(tuple)
+    placed = frame["rule"].map(lambda r: RULES[r].at_target) & frame["codes"].map(bool)
+    if placed.any():
+        firsts = frame.loc[placed, "codes"].map(lambda codes: codes[0])
+        where = target_outlines(session, set(firsts))
+        frame.loc[placed, "geometry"] = firsts.map(where).to_numpy()
     return frame
+
+
+def target_outlines(session: Session, codes: Collection[str]) -> dict[str, Any]:
+    """The outline of each code: a current area, else a building, else a lane.
+
+    The same order as the check uses to place a finding at its first code.
+    """
+    where: dict[str, Any] = {}
+    for model in (Lane, Building, Area):
+        stmt = select(model.code, wkb_of(model.geom)).where(
+            one_of(session, model.code, list(codes))
+        )
+        if model is Area:
+            stmt = stmt.where(valid_at(Area, None))
+        found = read_frame(session, stmt)
+        where.update(zip(found["code"], found.geometry, strict=True))
+    return where
 
 
 def exceptions(session: Session) -> pd.DataFrame:

@@ -265,3 +265,29 @@ def test_a_new_report_hands_over_what_is_unchanged_and_the_table_does_not_grow(
 
     assert _n_stored(sample_copy) == n_first
     assert _stored(sample_copy, second.report_id).empty  # only the newest is read
+
+
+def test_a_finding_at_its_target_is_stored_by_reference_and_read_at_its_outline(
+    sample_copy: Bind,
+) -> None:
+    """A city's 200,000 role vacancies each stored a copy of a building's outline."""
+    from sqlalchemy import text
+
+    result = run_check(sample_copy, CheckOptions())
+    assert result.report_id is not None
+    vacant = result.findings[result.findings["rule"] == "role_vacant"]
+    assert len(vacant)
+    assert vacant.geometry.notna().all()
+
+    with session_scope(sample_copy) as session:
+        copies = session.scalar(
+            text(
+                "SELECT count(*) FROM coverage_finding"
+                " WHERE rule = 'role_vacant' AND geom IS NOT NULL"
+            )
+        )
+    stored = _stored(sample_copy, result.report_id)
+
+    assert copies == 0
+    expected = vacant.sort_values("key").geometry.to_wkb().tolist()
+    assert stored[stored["rule"] == "role_vacant"]["wkb"].tolist() == expected
