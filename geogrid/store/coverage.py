@@ -14,7 +14,13 @@ import geopandas as gpd
 from geogrid.domain.findings import RULES
 from geogrid.store.areas import valid_at
 from geogrid.store.dialect import one_of
-from geogrid.store.frames import changed_rows, insert_rows, read_frame, wkb_of
+from geogrid.store.frames import (
+    changed_rows,
+    insert_rows,
+    read_frame,
+    rows_frame,
+    wkb_of,
+)
 from geogrid.store.models import (
     Area,
     Building,
@@ -208,7 +214,7 @@ def exceptions(session: Session) -> pd.DataFrame:
             FindingException.created_at,
         ).order_by(FindingException.key)
     )
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return rows_frame(result.all(), list(result.keys()))
 
 
 def accept(

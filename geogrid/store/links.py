@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 import geopandas as gpd
 
 from geogrid.store.dialect import in_any_box, in_bbox, is_postgis, one_of
-from geogrid.store.frames import read_frame, wkb_of
+from geogrid.store.frames import read_frame, rows_frame, wkb_of
 from geogrid.store.models import Address, Building
 
 BUILDING_LINKS = (
@@ -93,7 +93,7 @@ def address_text_chunks(session: Session, size: int = 20_000) -> Iterator[pd.Dat
     result = session.execute(stmt)
     columns = list(result.keys())
     for rows in result.partitions():
-        yield pd.DataFrame(rows, columns=columns)
+        yield rows_frame(rows, columns)
 
 
 def write_links(

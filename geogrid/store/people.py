@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from geogrid.store.areas import valid_at
-from geogrid.store.frames import changed_rows
+from geogrid.store.frames import changed_rows, rows_frame
 from geogrid.store.models import (
     Area,
     Assignment,
@@ -160,7 +160,7 @@ def people_table(session: Session, *, as_of: datetime | None = None) -> pd.DataF
         .order_by(Person.code, Assignment.role, Assignment.target_code)
     )
     result = session.execute(stmt)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return rows_frame(result.all(), list(result.keys()))
 
 
 def count_people(session: Session) -> tuple[int, int]:

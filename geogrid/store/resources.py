@@ -21,7 +21,7 @@ import geopandas as gpd
 from geogrid.domain.layers import LAYERS
 from geogrid.store.areas import valid_at, valid_during
 from geogrid.store.dialect import envelope, in_bbox, intersects
-from geogrid.store.frames import read_frame, wkb_of
+from geogrid.store.frames import read_frame, rows_frame, wkb_of
 from geogrid.store.layers import FEATURE_MODELS
 from geogrid.store.models import Area
 
@@ -104,7 +104,7 @@ def area_heads(
     if parents is not None:
         stmt = stmt.where(Area.parent_code.in_(list(parents)))
     result = session.execute(stmt)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return rows_frame(result.all(), list(result.keys()))
 
 
 def _common(session: Session, model: Any, layer: str, filters: Filters) -> list[Any]:
