@@ -15,6 +15,7 @@ from geogrid.domain.findings import RULES
 from geogrid.store.areas import valid_at
 from geogrid.store.dialect import one_of
 from geogrid.store.frames import (
+    bookkeeping_paused,
     changed_rows,
     insert_rows,
     read_frame,
@@ -129,18 +130,20 @@ def _hand_over(
     stored = {r.key: _signature(r._mapping) for r in result}
     kept = {r["key"] for r in rows if stored.get(r["key"]) == _signature(r)}
     gone = [k for k in stored if k not in kept]
-    if gone:
-        session.execute(
-            delete(CoverageFinding).where(
-                CoverageFinding.report_id == last,
-                one_of(session, CoverageFinding.key, gone),
+    table = CoverageFinding.__tablename__
+    with bookkeeping_paused(session.connection(), table, len(stored)):
+        if gone:
+            session.execute(
+                delete(CoverageFinding).where(
+                    CoverageFinding.report_id == last,
+                    one_of(session, CoverageFinding.key, gone),
+                )
             )
+        session.execute(
+            update(CoverageFinding)
+            .where(CoverageFinding.report_id == last)
+            .values(report_id=report_id)
         )
-    session.execute(
-        update(CoverageFinding)
-        .where(CoverageFinding.report_id == last)
-        .values(report_id=report_id)
-    )
     return kept
 
 

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 import geopandas as gpd
 
 from geogrid.store.dialect import in_bbox
-from geogrid.store.frames import changed_rows, insert_rows, read_frame, wkb_of
+from geogrid.store.frames import (
+    bookkeeping_paused,
+    changed_rows,
+    insert_rows,
+    read_frame,
+    wkb_of,
+)
 from geogrid.store.models import Address, Base, Building, Lane, ServiceCentre
 
 FEATURE_MODELS: dict[str, type[Base]] = {
@@ -57,10 +63,12 @@ def replace_features(
     model = _model(layer)
     codes = [r["code"] for r in rows]
     replaced = 0
-    for start in range(0, len(codes), 10_000):
-        replaced += changed_rows(
-            session, delete(model).where(model.code.in_(codes[start : start + 10_000]))
-        )
+    with bookkeeping_paused(session.connection(), model.__tablename__, len(codes)):
+        for start in range(0, len(codes), 10_000):
+            chunk = codes[start : start + 10_000]
+            replaced += changed_rows(
+                session, delete(model).where(model.code.in_(chunk))
+            )
     insert_rows(session, model, rows, geoms)
     return replaced
 

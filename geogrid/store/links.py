@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 import geopandas as gpd
 
 from geogrid.store.dialect import in_any_box, in_bbox, is_postgis, one_of
-from geogrid.store.frames import read_frame, rows_frame, wkb_of
+from geogrid.store.frames import bookkeeping_paused, read_frame, rows_frame, wkb_of
 from geogrid.store.models import Address, Building
 
 BUILDING_LINKS = (
@@ -135,10 +135,11 @@ def write_links(
         connection.exec_driver_sql("DROP TABLE _links")
     else:
         sets = ", ".join(f"{c} = ?" for c in columns)
-        connection.exec_driver_sql(
-            f"UPDATE {table} SET {sets} WHERE code = ?",
-            [(*row[1:], row[0]) for row in rows],
-        )
+        with bookkeeping_paused(connection, table, len(frame)):
+            connection.exec_driver_sql(
+                f"UPDATE {table} SET {sets} WHERE code = ?",
+                [(*row[1:], row[0]) for row in rows],
+            )
 
 
 def has_address_links(session: Session) -> bool:
