@@ -5,15 +5,23 @@ address needs no geometry work at all.
 """
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
 
 import geopandas as gpd
 
 from geogrid.store.dialect import in_any_box, in_bbox, is_postgis, one_of
-from geogrid.store.frames import bookkeeping_paused, read_frame, rows_frame, wkb_of
+from geogrid.store.frames import (
+    BULK_ROWS,
+    bookkeeping_paused,
+    read_frame,
+    rows_frame,
+    wkb_of,
+)
 from geogrid.store.models import Address, Building
 
 BUILDING_LINKS = (
@@ -111,35 +119,65 @@ def write_links(
     frame = links[["code", *columns]].astype(object)
     rows = frame.where(frame.notna(), None).itertuples(index=False, name=None)
     connection = session.connection()
-    if is_postgis(connection):
-        # COPY into a temporary table and one UPDATE … FROM: an UPDATE per row
-        # through executemany managed about 20,000 rows/s.
-        types = {
-            c: model.__table__.c[c].type.compile(connection.dialect) for c in columns
-        }
-        ddl = ", ".join(f"{c} {types[c]}" for c in columns)
-        connection.exec_driver_sql(
-            f"CREATE TEMP TABLE _links (code varchar, {ddl}) ON COMMIT DROP"
-        )
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with (
-            cursor,
-            cursor.copy(f"COPY _links (code, {', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        sets = ", ".join(f"{c} = _links.{c}" for c in columns)
-        connection.exec_driver_sql(
-            f"UPDATE {table} SET {sets} FROM _links WHERE {table}.code = _links.code"
-        )
-        connection.exec_driver_sql("DROP TABLE _links")
-    else:
-        sets = ", ".join(f"{c} = ?" for c in columns)
-        with bookkeeping_paused(connection, table, len(frame)):
+    with _link_indexes_dropped(connection, model, columns, len(frame)):
+        if is_postgis(connection):
+            # COPY into a temporary table and one UPDATE … FROM: an UPDATE per row
+            # through executemany managed about 20,000 rows/s.
+            types = {
+                c: model.__table__.c[c].type.compile(connection.dialect)
+                for c in columns
+            }
+            ddl = ", ".join(f"{c} {types[c]}" for c in columns)
             connection.exec_driver_sql(
-                f"UPDATE {table} SET {sets} WHERE code = ?",
-                [(*row[1:], row[0]) for row in rows],
+                f"CREATE TEMP TABLE _links (code varchar, {ddl}) ON COMMIT DROP"
             )
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with (
+                cursor,
+                cursor.copy(
+                    f"COPY _links (code, {', '.join(columns)}) FROM STDIN"
+                ) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            sets = ", ".join(f"{c} = _links.{c}" for c in columns)
+            connection.exec_driver_sql(
+                f"UPDATE {table} SET {sets} FROM _links WHERE {table}.code = _links.code"
+            )
+            connection.exec_driver_sql("DROP TABLE _links")
+        else:
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            with bookkeeping_paused(connection, table, len(frame)):
+                connection.exec_driver_sql(
+                    f"UPDATE {table} SET {sets} WHERE code = ?",
+                    [(*row[1:], row[0]) for row in rows],
+                )
+
+
+@contextmanager
+def _link_indexes_dropped(
+    connection: Connection, model: Any, columns: list[str], n_rows: int
+) -> Iterator[None]:
+    """Write most of a table's links with the indexes on them dropped, then build them.
+
+    Each updated row moved two index entries: 13 s of writing a city's
+    million address links on SpatiaLite, 3 s without the indexes plus 2 s
+    to build them again (in the same transaction).
+    """
+    total = connection.execute(select(func.count()).select_from(model)).scalar() or 0
+    if n_rows < BULK_ROWS or 2 * n_rows < total:
+        yield
+        return
+    indexes = [
+        index
+        for index in model.__table__.indexes
+        if any(c.name in columns for c in index.columns)
+    ]
+    for index in indexes:
+        index.drop(connection)
+    yield
+    for index in indexes:
+        index.create(connection)
 
 
 def has_address_links(session: Session) -> bool:
