@@ -296,7 +296,7 @@ def baseline_assign(paths: dict, folder: Path) -> float:
 
 @contextmanager
 def serve(url: str) -> Iterator[tuple[str, int]]:
-    """``geogrid serve`` (one worker) on a free loopback port; (base URL, pid)."""
+    """``geogrid serve`` (its default workers) on a free loopback port; (base URL, pid)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -460,6 +460,16 @@ def http_rows(url: str, paths: dict, seconds: float) -> list[Row]:
         rows.append(
             Row("serve: worker peak RSS (MB)", peak_rss_mb(pid), target="< 500")
         )
+    with serve(url) as (base, _):  # the snapshot the last one saved, loaded
+        again = first_answer(base, texts[2], timeout=300)
+    rows.append(
+        Row(
+            "serve: first address lookup after a restart",
+            again,
+            target="< 1 s",
+            note="snapshot cache (GEOGRID_CACHE_DIR)",
+        )
+    )
     return rows
 
 

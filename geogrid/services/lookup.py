@@ -251,6 +251,27 @@ class LookupService:
         return found if isinstance(found, Snapshot) and found.stamp == stamp else None
 
     def _build_address_index(self, snap: Snapshot) -> None:
+        if self.cache is None or snap.as_of is not None:
+            self._index_addresses(snap)
+            return
+        with self.cache.one_builder():
+            # Another worker may have built this while we waited for the lock.
+            with session_scope(self.bind) as session:
+                stamp = data_stamp(session)
+            saved = self.cache.load(stamp)
+            if (
+                isinstance(saved, Snapshot)
+                and saved.version == snap.version
+                and saved.has_addresses
+            ):
+                snap._addresses, snap.stamp = saved._addresses, stamp
+                return
+            self._index_addresses(snap)
+            if stamp.startswith(f"{snap.version}@"):  # no write in between
+                snap.stamp = stamp
+                self.cache.save(stamp, snap)
+
+    def _index_addresses(self, snap: Snapshot) -> None:
         with session_scope(self.bind) as session:
             # Texts and links only, a chunk at a time: reading a city's
             # address points to drop them was a third of the build, and its
@@ -259,11 +280,6 @@ class LookupService:
                 link_store.address_text_chunks(session),
                 snap.buildings.reset_index(drop=True),
             )
-            if self.cache is not None and snap.as_of is None:
-                stamp = data_stamp(session)
-                if stamp.startswith(f"{snap.version}@"):  # no write in between
-                    snap.stamp = stamp
-                    self.cache.save(stamp, snap)
 
     # ------------------------------------------------------------------- point
 

@@ -10,12 +10,15 @@ only this user may write (created 0700) and a file owned by someone else,
 or writable by others, is never read.
 """
 
+import fcntl
 import hashlib
 import logging
 import os
 import pickle
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geogrid
@@ -84,6 +87,29 @@ class SnapshotCache:
         ) as exc:
             log.warning("snapshot cache %s unreadable (%s): rebuilt", path, exc)
             return None
+
+    @contextmanager
+    def one_builder(self) -> Iterator[None]:
+        """Hold the database's build lock: other workers wait, then load what was saved.
+
+        Each worker of a server, told of the same write, would otherwise
+        build the same snapshot at the same time: twice the CPU of a 2-core
+        machine for 20 s, while both should be answering. Without a folder
+        to lock in, everyone builds.
+        """
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(
+                self.folder / f"{self._prefix}.lock", os.O_RDWR | os.O_CREAT, 0o600
+            )
+        except OSError:
+            yield
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # and with it the lock
 
     def save(self, stamp: str, snapshot: object) -> None:
         """Write the snapshot for ``stamp`` at once (rename), and drop older ones."""

@@ -1,5 +1,7 @@
 """Lookup snapshots saved by one process and loaded by the next, never stale or foreign."""
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,12 +21,13 @@ def _service(db: Bind, folder: Path) -> LookupService:
     return LookupService(db, cache=SnapshotCache(folder, "the-database"))
 
 
-def _no_builds(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object) -> None:
-        raise AssertionError("built, although a saved snapshot matched")
+def _refuse(*args: object) -> None:
+    raise AssertionError("built, although a saved snapshot matched")
 
-    monkeypatch.setattr(lookup, "_build_snapshot", refuse)
-    monkeypatch.setattr(lookup.AddressIndex, "build", refuse)
+
+def _no_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lookup, "_build_snapshot", _refuse)
+    monkeypatch.setattr(lookup.AddressIndex, "build", _refuse)
 
 
 def test_the_next_process_loads_the_snapshot_instead_of_building_it(
@@ -89,3 +92,37 @@ def test_off_keeps_no_cache_and_empty_means_the_users_cache_folder(
     default = snapshot_cache("", "db")
     assert default is not None
     assert default.folder == tmp_path / "geogrid"
+
+
+def test_one_worker_builds_while_the_others_wait_for_it(tmp_path: Path) -> None:
+    """Two workers told of one write built the same index at once: 2 cores for 20 s."""
+    cache = SnapshotCache(tmp_path, "the-database")
+    holding, order = threading.Event(), []
+
+    def first() -> None:
+        with cache.one_builder():
+            holding.set()
+            time.sleep(0.3)
+            order.append("first done")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    holding.wait(5)
+    with SnapshotCache(tmp_path, "the-database").one_builder():
+        order.append("second in")
+    thread.join()
+
+    assert order == ["first done", "second in"]
+
+
+def test_a_worker_that_waited_takes_the_index_the_other_saved(
+    sample_db: Bind, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waiting = _service(sample_db, tmp_path)
+    snap = waiting.snapshot()  # built before the other worker saved its own
+    expected = _service(sample_db, tmp_path).address("东大街1号", caller=Role.ADMIN)
+
+    monkeypatch.setattr(lookup.AddressIndex, "build", _refuse)
+
+    assert waiting.address_index(snap) is not None
+    assert waiting.address("东大街1号", caller=Role.ADMIN) == expected
