@@ -175,62 +175,85 @@ def write_generation(
             one folder of a KML, or one part of a generation, would otherwise
             silently end the rest (issue 12).
     """
-    touched = {r["parent_code"] for r in rows} | (parents or set())
+    file_codes = {r["code"] for r in rows}
+    old = _current_to_replace(
+        session, level, rows, parents or set(), spare or set(), keep_others=keep_others
+    )
+    if not allow_end:
+        _refuse_ending(level, [code for code in old if code not in file_codes])
+    keep = _unchanged(rows, geoms, old)
+    fresh = [i for i, row in enumerate(rows) if row["code"] not in keep]
+    going = [r for code, r in old.items() if code not in keep]
+    _refuse_ending_before_start(going, now)
+    area_store.end_areas(session, [int(r.id) for r in going], now)
+    new_geoms = [geoms.iloc[i] for i in fresh]
+    area_store.add_areas(session, [rows[i] for i in fresh], new_geoms)
+    if level in (AreaLevel.GRID, AreaLevel.ESTATE) and (going or fresh):
+        changed = [r.geometry for r in going] + new_geoms
+        _keep_links_current(session, shapely.bounds(changed).tolist(), assign)
+    replaced = sum(1 for r in going if r.code in file_codes)
+    return {
+        "inserted": len(fresh),
+        "unchanged": len(keep),
+        "replaced": replaced,
+        "ended": len(going) - replaced,  # kept codes are all in the file
+    }
+
+
+def _current_to_replace(
+    session: Session,
+    level: AreaLevel,
+    rows: list[dict[str, Any]],
+    parents: set[str],
+    spare: set[str],
+    *,
+    keep_others: bool,
+) -> dict[str, Any]:
+    """The current areas a generation replaces, by code: its codes and its parents' children."""
     codes = [r["code"] for r in rows]
+    touched = {r["parent_code"] for r in rows} | parents
     current = pd.concat(
         [
             area_store.areas_frame(session, level=level.value, codes=codes),
             area_store.areas_frame(session, level=level.value, parent_codes=touched),
         ]
     ).drop_duplicates("id")
-    file_codes = set(codes)
     if keep_others:  # only add and update: what the file leaves out stays
-        spare = (spare or set()) | (set(current["code"]) - file_codes)
-    old = {
-        row.code: row for row in current.itertuples() if row.code not in (spare or ())
+        spare = spare | (set(current["code"]) - set(codes))
+    return {row.code: row for row in current.itertuples() if row.code not in spare}
+
+
+def _unchanged(
+    rows: list[dict[str, Any]], geoms: gpd.GeoSeries, old: dict[str, Any]
+) -> set[str]:
+    """The codes whose new record is the current area again: kept, not replaced."""
+    return {
+        row["code"]
+        for row, geom in zip(rows, geoms, strict=True)
+        if row["code"] in old and _same_area(old[row["code"]], row, geom)
     }
-    vanishing = sorted(str(r.code) for r in old.values() if r.code not in file_codes)
-    if vanishing and not allow_end:
+
+
+def _refuse_ending(level: AreaLevel, vanishing: list[str]) -> None:
+    if vanishing:
+        shown = sorted(vanishing)
         raise InvalidInput(
             "areas_would_end",
-            n=len(vanishing),
-            codes=", ".join(vanishing[:10]) + (" …" if len(vanishing) > 10 else ""),
+            n=len(shown),
+            codes=", ".join(shown[:10]) + (" …" if len(shown) > 10 else ""),
             level=level.value,
         )
-    keep, insert_rows, insert_geoms = set(), [], []
-    for row, geom in zip(rows, geoms, strict=True):
-        prev = old.get(row["code"])
-        if prev is not None and _same_area(prev, row, geom):
-            keep.add(row["code"])
-            continue
-        insert_rows.append(row)
-        insert_geoms.append(geom)
-    ended = [int(r.id) for r in old.values() if r.code not in keep]
-    too_early = [
-        r.code for r in old.values() if r.code not in keep and r.valid_from >= now
-    ]
+
+
+def _refuse_ending_before_start(going: list[Any], now: datetime) -> None:
+    # History must stay a sequence: a generation cannot end before it began.
+    too_early = sorted(str(r.code) for r in going if r.valid_from >= now)
     if too_early:
-        # History must stay a sequence: a generation cannot end before it began.
         raise InvalidInput(
             "valid_from_too_early",
             valid_from=now.isoformat(),
-            codes="、".join(sorted(too_early)[:5]),
+            codes="、".join(too_early[:5]),
         )
-    area_store.end_areas(session, ended, now)
-    area_store.add_areas(session, insert_rows, insert_geoms)
-    if level in (AreaLevel.GRID, AreaLevel.ESTATE) and (ended or insert_rows):
-        changed = [
-            r.geometry for r in old.values() if r.code not in keep
-        ] + insert_geoms
-        _keep_links_current(session, shapely.bounds(changed).tolist(), assign)
-    return {
-        "inserted": len(insert_rows),
-        "unchanged": len(keep),
-        "replaced": sum(
-            1 for r in old.values() if r.code not in keep and r.code in file_codes
-        ),
-        "ended": sum(1 for r in old.values() if r.code not in file_codes),
-    }
 
 
 def _keep_links_current(
