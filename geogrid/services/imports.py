@@ -300,8 +300,7 @@ def import_features(
             actor=options.author,
         )
         table["batch_id"] = batch_id
-        rows = table.to_dict("records")
-        replaced = layer_store.replace_features(session, layer, rows, geoms.to_numpy())
+        replaced = layer_store.replace_features(session, layer, table, geoms.to_numpy())
         located = geoms.dropna()
         if (
             layer in ("buildings", "addresses")
@@ -313,8 +312,8 @@ def import_features(
                 located.geometry.bounds.to_numpy().tolist(),
                 assign or AssignOptions(),
             )
-    report.n_written = len(rows)
-    report.counts = {"inserted": len(rows) - replaced, "replaced": replaced}
+    report.n_written = len(table)
+    report.counts = {"inserted": len(table) - replaced, "replaced": replaced}
     if options.is_skip_invalid:
         report.counts["skipped"] = int((~keep).sum())
     return report

@@ -72,34 +72,24 @@ def wkb_of(column: Any) -> Any:
 def insert_rows(
     session: Session,
     model: Model,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[dict[str, Any]] | pd.DataFrame,
     geoms: Sequence[BaseGeometry | None] | np.ndarray,
 ) -> None:
-    """Bulk-insert ``rows`` with their geometries in the session's transaction.
+    """Bulk-insert ``rows`` (dicts, or a frame's rows) with their geometries.
 
     PostGIS gets COPY, SpatiaLite one executemany, both below the ORM: at a
     million addresses the per-row ORM work cost more than the database did.
     Values still pass through each column type's own bind processor, so what
-    is stored is what the ORM would have stored. Geometries always carry
-    their SRID (a geometry without one is silently stored under the column's).
+    is stored is what the ORM would have stored; they are processed a column
+    at a time (a frame turned into a million dicts first cost 6 s). Geometries
+    always carry their SRID (a geometry without one is silently stored under
+    the column's).
     """
-    if not rows:
+    if len(rows) == 0:
         return
     connection = session.connection()
-    dialect = connection.dialect
     table = cast("Table", model.__table__)
-    names = list(rows[0])
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        for name in names
-    ]
-
-    def values(row: dict[str, Any]) -> list[Any]:
-        return [
-            process(row[name]) if process else row[name]
-            for name, process in zip(names, processors, strict=True)
-        ]
-
+    names, values = _bound_columns(connection, table, rows)
     geoms = np.asarray(geoms, dtype=object)
     columns = ", ".join([*names, "geom"])
     with (
@@ -115,15 +105,32 @@ def insert_rows(
                 cursor,
                 cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy,
             ):
-                for row, geom in zip(rows, ewkb, strict=True):
-                    copy.write_row([*values(row), geom])
+                for row in zip(*values, ewkb, strict=True):
+                    copy.write_row(row)
         else:
-            wkb = shapely.to_wkb(geoms)
             marks = ", ".join(["?"] * len(names))
             connection.exec_driver_sql(
                 f"INSERT INTO {table.name} ({columns}) VALUES ({marks}, GeomFromWKB(?, {SRID}))",
-                [(*values(row), geom) for row, geom in zip(rows, wkb, strict=True)],
+                list(zip(*values, shapely.to_wkb(geoms), strict=True)),
             )
+
+
+def _bound_columns(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]] | pd.DataFrame
+) -> tuple[list[str], list[list[Any]]]:
+    """Column names and each column's values as the column type binds them."""
+    if isinstance(rows, pd.DataFrame):
+        names = [str(c) for c in rows.columns]
+        raw = [rows[name].tolist() for name in names]
+    else:
+        names = list(rows[0])
+        raw = [[row[name] for row in rows] for name in names]
+    dialect = connection.dialect
+    values = []
+    for name, column in zip(names, raw, strict=True):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        values.append([process(v) for v in column] if process else column)
+    return names, values
 
 
 PAUSE_ROWS = 1_000

@@ -7,12 +7,13 @@ that matters (which grid a building was in) follows from the areas' history.
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import geopandas as gpd
 
-from geogrid.store.dialect import in_bbox
+from geogrid.store.dialect import in_bbox, one_of
 from geogrid.store.frames import (
     bookkeeping_paused,
     changed_rows,
@@ -57,18 +58,23 @@ def existing_codes(session: Session, layer: str, codes: Sequence[str]) -> set[st
 
 
 def replace_features(
-    session: Session, layer: str, rows: Sequence[dict[str, Any]], geoms: Sequence[Any]
+    session: Session,
+    layer: str,
+    rows: Sequence[dict[str, Any]] | pd.DataFrame,
+    geoms: Sequence[Any],
 ) -> int:
     """Replace the features whose codes appear in ``rows``; returns how many were replaced."""
     model = _model(layer)
-    codes = [r["code"] for r in rows]
-    replaced = 0
+    if isinstance(rows, pd.DataFrame):
+        codes = rows["code"].astype(str).tolist()
+    else:
+        codes = [str(r["code"]) for r in rows]
     with bookkeeping_paused(session.connection(), model.__tablename__, len(codes)):
-        for start in range(0, len(codes), 10_000):
-            chunk = codes[start : start + 10_000]
-            replaced += changed_rows(
-                session, delete(model).where(model.code.in_(chunk))
-            )
+        # One statement, the codes bound as one value: 100 deletes of 10,000
+        # bound codes each spent 2 s compiling on a city's import.
+        replaced = changed_rows(
+            session, delete(model).where(one_of(session, model.code, codes))
+        )
     insert_rows(session, model, rows, geoms)
     return replaced
 
