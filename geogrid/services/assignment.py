@@ -192,8 +192,8 @@ def _assign(
     stored = (
         links if store_buildings is None else links[links["code"].isin(store_buildings)]
     )
-    link_store.write_links(session, Building, stored)
-    link_store.write_links(session, Address, address_links)
+    link_store.write_links(session, Building, stored, current=buildings)
+    link_store.write_links(session, Address, address_links, current=addresses)
     return AssignSummary(
         buildings=len(stored),
         buildings_in_no_grid=sorted(stored.loc[stored["grid_code"].isna(), "code"]),

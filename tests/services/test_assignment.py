@@ -262,3 +262,29 @@ def test_a_full_run_written_without_link_indexes_stores_the_same_links_and_them(
     assert _link_indexes(sample_copy) == indexes
     pd.testing.assert_frame_equal(_links(sample_copy)[0], expected[0])
     pd.testing.assert_frame_equal(_links(sample_copy)[1], expected[1])
+
+
+def test_a_rerun_writes_only_the_links_that_changed(
+    sample_copy: Bind, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-run rewrote every unchanged row: a new row version each on PostGIS."""
+    expected = _links(sample_copy)
+    with session_scope(sample_copy) as session:
+        session.execute(
+            link_store.Address.__table__.update()
+            .where(link_store.Address.code == expected[1]["code"].iloc[0])
+            .values(grid_code=None, assign_reason=None)
+        )
+    written: list[int] = []
+    changed = link_store._changed
+
+    def spy(*args: object) -> object:
+        rows = changed(*args)  # type: ignore[arg-type]
+        written.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(link_store, "_changed", spy)
+    assign_all(sample_copy, AssignOptions())
+
+    assert written == [0, 1]  # buildings, addresses
+    pd.testing.assert_frame_equal(_links(sample_copy)[1], expected[1])
