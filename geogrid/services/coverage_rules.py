@@ -118,28 +118,20 @@ def compute_findings(data: dict[str, Any], options: CheckOptions) -> gpd.GeoData
     ]
     parts = [p for p in parts if len(p)]
     placed = [p for p in placed if len(p)]
-    if not parts and not placed:
+    frames = []
+    if parts:
+        spatial = pd.concat(parts, ignore_index=True)
+        in_metres = gpd.GeoDataFrame(spatial, geometry="geometry", crs=metric)
+        frames.append(in_metres.to_crs(STORAGE_CRS))
+    if placed:
+        table = pd.concat(placed, ignore_index=True)
+        frames.append(
+            _with_geometry(table, data["areas"], data["buildings"], data["lanes"])
+        )
+    if not frames:
         return gpd.GeoDataFrame(
             columns=list(FINDING_COLUMNS), geometry="geometry", crs=STORAGE_CRS
         )
-    spatial = (
-        gpd.GeoDataFrame(
-            pd.concat(parts, ignore_index=True), geometry="geometry", crs=metric
-        ).to_crs(STORAGE_CRS)
-        if parts
-        else None
-    )
-    at_targets = (
-        _with_geometry(
-            pd.concat(placed, ignore_index=True),
-            data["areas"],
-            data["buildings"],
-            data["lanes"],
-        )
-        if placed
-        else None
-    )
-    frames = [f for f in (spatial, at_targets) if f is not None]
     return gpd.GeoDataFrame(
         pd.concat(frames, ignore_index=True), geometry="geometry", crs=STORAGE_CRS
     )

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -94,7 +94,7 @@ def insert_rows(
     columns = ", ".join([*names, "geom"])
     with (
         _index_rebuilt_if_bulk(connection, table.name, len(rows)),
-        bookkeeping_paused(connection, table.name, len(rows), inserting=True),
+        bookkeeping_paused(connection, table.name, len(rows), change="insert"),
     ):
         if is_postgis(connection):
             ewkb = shapely.to_wkb(
@@ -141,7 +141,11 @@ _BOOKKEEPING = ("ggi", "ggu", "tmi", "tmu", "tmd")
 
 @contextmanager
 def bookkeeping_paused(
-    connection: Connection, table: str, n_rows: int, *, inserting: bool = False
+    connection: Connection,
+    table: str,
+    n_rows: int,
+    *,
+    change: Literal["insert", "update", "delete"] = "update",
 ) -> Iterator[None]:
     """On SpatiaLite, run one bulk write without its per-row bookkeeping triggers.
 
@@ -172,11 +176,10 @@ def bookkeeping_paused(
     yield
     for _, sql in found:
         connection.exec_driver_sql(sql)
-    if inserting:
+    if change == "insert":
         _check_new_geometries(connection, table, last or 0)
-    column = "last_insert" if inserting else "last_update"
     connection.exec_driver_sql(
-        f"UPDATE geometry_columns_time SET {column} = "
+        f"UPDATE geometry_columns_time SET last_{change} = "
         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE f_table_name = ?",
         (table,),
     )

@@ -60,16 +60,14 @@ def existing_codes(session: Session, layer: str, codes: Sequence[str]) -> set[st
 def replace_features(
     session: Session,
     layer: str,
-    rows: Sequence[dict[str, Any]] | pd.DataFrame,
+    rows: pd.DataFrame,
     geoms: Sequence[Any],
 ) -> int:
     """Replace the features whose codes appear in ``rows``; returns how many were replaced."""
     model = _model(layer)
-    if isinstance(rows, pd.DataFrame):
-        codes = rows["code"].astype(str).tolist()
-    else:
-        codes = [str(r["code"]) for r in rows]
-    with bookkeeping_paused(session.connection(), model.__tablename__, len(codes)):
+    codes = rows["code"].astype(str).tolist()
+    table = model.__tablename__
+    with bookkeeping_paused(session.connection(), table, len(codes), change="delete"):
         # One statement, the codes bound as one value: 100 deletes of 10,000
         # bound codes each spent 2 s compiling on a city's import.
         replaced = changed_rows(

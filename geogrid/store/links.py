@@ -130,39 +130,38 @@ def write_links(
     frame = links[["code", *columns]].astype(object)
     rows = frame.where(frame.notna(), None).itertuples(index=False, name=None)
     connection = session.connection()
-    with _link_indexes_dropped(connection, model, columns, len(frame)):
-        if is_postgis(connection):
-            # COPY into a temporary table and one UPDATE … FROM: an UPDATE per row
-            # through executemany managed about 20,000 rows/s.
-            types = {
-                c: model.__table__.c[c].type.compile(connection.dialect)
-                for c in columns
-            }
-            ddl = ", ".join(f"{c} {types[c]}" for c in columns)
+    if is_postgis(connection):
+        # COPY into a temporary table and one UPDATE … FROM: an UPDATE per row
+        # through executemany managed about 20,000 rows/s.
+        types = {
+            c: model.__table__.c[c].type.compile(connection.dialect) for c in columns
+        }
+        ddl = ", ".join(f"{c} {types[c]}" for c in columns)
+        connection.exec_driver_sql(
+            f"CREATE TEMP TABLE _links (code varchar, {ddl}) ON COMMIT DROP"
+        )
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with (
+            cursor,
+            cursor.copy(f"COPY _links (code, {', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        sets = ", ".join(f"{c} = _links.{c}" for c in columns)
+        connection.exec_driver_sql(
+            f"UPDATE {table} SET {sets} FROM _links WHERE {table}.code = _links.code"
+        )
+        connection.exec_driver_sql("DROP TABLE _links")
+    else:
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        with (
+            _link_indexes_dropped(connection, model, columns, len(frame)),
+            bookkeeping_paused(connection, table, len(frame)),
+        ):
             connection.exec_driver_sql(
-                f"CREATE TEMP TABLE _links (code varchar, {ddl}) ON COMMIT DROP"
+                f"UPDATE {table} SET {sets} WHERE code = ?",
+                [(*row[1:], row[0]) for row in rows],
             )
-            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with (
-                cursor,
-                cursor.copy(
-                    f"COPY _links (code, {', '.join(columns)}) FROM STDIN"
-                ) as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-            sets = ", ".join(f"{c} = _links.{c}" for c in columns)
-            connection.exec_driver_sql(
-                f"UPDATE {table} SET {sets} FROM _links WHERE {table}.code = _links.code"
-            )
-            connection.exec_driver_sql("DROP TABLE _links")
-        else:
-            sets = ", ".join(f"{c} = ?" for c in columns)
-            with bookkeeping_paused(connection, table, len(frame)):
-                connection.exec_driver_sql(
-                    f"UPDATE {table} SET {sets} WHERE code = ?",
-                    [(*row[1:], row[0]) for row in rows],
-                )
 
 
 def _changed(
@@ -185,15 +184,15 @@ def _changed(
 def _link_indexes_dropped(
     connection: Connection, model: Any, columns: list[str], n_rows: int
 ) -> Iterator[None]:
-    """Write most of a table's links with the indexes on them dropped, then build them.
+    """SpatiaLite: write most of a table's links with the indexes on them dropped.
 
     Each updated row moved two index entries: 13 s of writing a city's
-    million address links on SpatiaLite, 3 s without the indexes plus 2 s
-    to build them again (in the same transaction).
+    million address links, 3 s without the indexes plus 2 s to build them
+    again (in the same transaction). Not on PostGIS: there DROP INDEX locks
+    every reader out until commit, and the UPDATE took as long without those
+    indexes (29 s either way).
     """
-    # Not on PostGIS: there DROP INDEX locks every reader out until commit,
-    # and the UPDATE took as long without those indexes (29 s either way).
-    if n_rows < BULK_ROWS or is_postgis(connection):
+    if n_rows < BULK_ROWS:
         yield
         return
     total = connection.execute(select(func.count()).select_from(model)).scalar() or 0
