@@ -147,7 +147,7 @@ def _load(
         near = _grown(bounds, options.assign.tolerance_m)
         far = _grown(bounds, max([0.0, *options.radii_m.values()]))
     buildings = link_store.buildings_frame(session, bbox=near)
-    addresses = link_store.addresses_frame(session, bbox=near)
+    addresses = link_store.address_points(session, bbox=near)
     lanes = layer_store.features_frame(session, "lanes", bbox=near)
     centres = layer_store.features_frame(session, "centres", bbox=far)
     people = people_store.people_table(session)

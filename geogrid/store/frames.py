@@ -9,12 +9,17 @@ import pandas as pd
 from sqlalchemy import (
     Connection,
     CursorResult,
+    Enum,
     Executable,
+    Float,
+    Integer,
     Select,
+    String,
     Table,
     func,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.sqltypes import NullType
 
 import geopandas as gpd
 import shapely
@@ -28,19 +33,56 @@ Model = type[Base]
 
 
 def read_frame(
-    session: Session, stmt: Select[Any], *, geom: str = "geom"
+    session: Session, stmt: Select[Any], *, points: bool = False
 ) -> gpd.GeoDataFrame:
     """Run ``stmt`` and return a frame in EPSG:4326.
 
     The statement selects the geometry as WKB under the label ``geom``
-    (use :func:`wkb_of`), so the whole column is parsed by shapely at once.
+    (use :func:`wkb_of`), so the whole column is parsed by shapely at once;
+    with ``points``, as coordinates labelled ``x`` and ``y`` (use
+    :func:`xy_of`): a city's million address points are made from two float
+    columns in 0.1 s, against a second of WKB bytes to copy and parse.
+
+    Run on the session's connection, not through the ORM, which spent 2 s
+    loading the million rows it would hand back unchanged.
     """
-    result = session.execute(stmt)
-    frame = rows_frame(result.all(), list(result.keys()))
-    wkb = np.array(
-        [bytes(b) if b is not None else None for b in frame.pop(geom)], dtype=object
-    )
-    return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=f"EPSG:{SRID}")
+    session.flush()
+    result = session.connection().execute(stmt)
+    if _plain(stmt):
+        # Nothing to convert: the driver's own tuples, without a Row object
+        # around each of a million rows (1.4 s), transposed by numpy.
+        columns, rows = list(result.keys()), result.cursor.fetchall()
+        result.close()
+        table = np.array(rows, dtype=object).reshape(len(rows), len(columns))
+        frame = pd.DataFrame(table, columns=columns).infer_objects()
+    else:
+        frame = rows_frame(result.all(), list(result.keys()))
+    if points:
+        x = frame.pop("x").to_numpy(dtype=float, na_value=np.nan)
+        y = frame.pop("y").to_numpy(dtype=float, na_value=np.nan)
+        geoms = shapely.points(x, y)
+        geoms[np.isnan(x) | np.isnan(y)] = None
+    else:
+        geoms = shapely.from_wkb(
+            np.array(
+                [bytes(b) if b is not None else None for b in frame.pop("geom")],
+                dtype=object,
+            )
+        )
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=f"EPSG:{SRID}")
+
+
+def _plain(stmt: Select[Any]) -> bool:
+    """Whether every selected column comes from the driver as it is read."""
+    for column in stmt.selected_columns:
+        kind = column.type
+        if isinstance(kind, Enum) or not isinstance(
+            kind, (String, Integer, Float, NullType)
+        ):
+            return False
+        if isinstance(kind, Float) and kind.asdecimal:
+            return False
+    return True
 
 
 def rows_frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
@@ -67,6 +109,11 @@ def changed_rows(session: Session, statement: Executable) -> int:
 def wkb_of(column: Any) -> Any:
     """Select a geometry column as plain WKB, labelled ``geom``."""
     return func.ST_AsBinary(column).label("geom")
+
+
+def xy_of(column: Any) -> tuple[Any, Any]:
+    """Select a point column as its coordinates, labelled ``x`` and ``y``."""
+    return func.ST_X(column).label("x"), func.ST_Y(column).label("y")
 
 
 def insert_rows(

@@ -116,3 +116,32 @@ def test_a_bulk_load_without_bookkeeping_triggers_restores_them_and_still_checks
     assert _triggers(db, "address") == before
     with session_scope(db) as session:
         assert session.scalar(text("SELECT count(*) FROM address")) == 5
+
+
+def test_frames_read_as_driver_tuples_equal_frames_read_through_rows(
+    db: Bind, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast read of plain columns gives the same frame, points and gaps included."""
+    options = ImportOptions(crs="EPSG:4326")
+    import_features(
+        db, _addresses(tmp_path / "a.csv", 3), layer="addresses", options=options
+    )
+    with session_scope(db) as session:
+        row = {"code": "A9", "text": "无点", "original_text": "无点", "attrs": {}}
+        frames.insert_rows(session, Address, [row], [None])
+
+    def read() -> tuple[object, object]:
+        with session_scope(db) as session:
+            return links.addresses_frame(session), links.address_points(session)
+
+    fast, points = read()
+    monkeypatch.setattr(frames, "_plain", lambda stmt: False)
+    slow, _ = read()
+
+    assert fast.dtypes.to_dict() == slow.dtypes.to_dict()
+    assert fast.drop(columns="geometry").equals(slow.drop(columns="geometry"))
+    assert list(fast.geometry.geom_equals_exact(slow.geometry, 0)[:3]) == [True] * 3
+    assert list(points["code"]) == ["A0", "A1", "A2", "A9"]
+    assert points.geometry.iloc[3] is None
+    assert fast.geometry.iloc[3] is None
+    assert points.geometry.iloc[1].x == pytest.approx(X0 + 1e-5, abs=1e-12)
