@@ -226,6 +226,9 @@ class CoverageFinding(Base):
     measure: Mapped[dict[str, Any]] = mapped_column()
     is_accepted: Mapped[bool] = mapped_column(default=False)
     geom_hash: Mapped[str] = mapped_column(String(64))
+    # What the finding says (severity, places, measure…), hashed: the next
+    # report keeps an unchanged finding by comparing this, not the measure.
+    digest: Mapped[str | None] = mapped_column(String(32))
     geom: Mapped[WKBElement | None] = mapped_column(
         Geometry("GEOMETRY", srid=SRID, spatial_index=True, nullable=True)
     )

@@ -234,6 +234,13 @@ def _n_stored(db: Bind) -> int:
         return int(session.scalar(text("SELECT count(*) FROM coverage_finding")))
 
 
+def _row_ids(db: Bind) -> set[int]:
+    from sqlalchemy import text
+
+    with session_scope(db) as session:
+        return set(session.scalars(text("SELECT id FROM coverage_finding")))
+
+
 def _assert_stored_as_a_fresh_run(db: Bind, report_id: int) -> None:
     stored = _stored(db, report_id)
     fresh = run_check(db, CheckOptions(), store=False).findings
@@ -259,10 +266,12 @@ def test_a_new_report_hands_over_what_is_unchanged_and_the_table_does_not_grow(
     assert second.report_id is not None
     _assert_stored_as_a_fresh_run(sample_copy, second.report_id)
     assert _stored(sample_copy, second.report_id)["is_accepted"].sum() == 1
+    ids = _row_ids(sample_copy)
     third = run_check(sample_copy, CheckOptions())
     assert third.report_id is not None
     _assert_stored_as_a_fresh_run(sample_copy, third.report_id)
 
+    assert _row_ids(sample_copy) == ids  # nothing changed: nothing rewritten
     assert _n_stored(sample_copy) == n_first
     assert _stored(sample_copy, second.report_id).empty  # only the newest is read
 
