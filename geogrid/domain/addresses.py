@@ -31,33 +31,77 @@ _DIGIT = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, 
 _DIGIT |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _MULTIPLIER = {"十": 10, "百": 100, "千": 1000}
 _CN = "零〇○一二两三四五六七八九十百千"
-# Numerals only become digits in front of a marker, so 三里屯, 五一路 and 十里铺 stay
-# names; 弄/巷 count as a marker only when a door number (…号) follows.
-_CN_NUMBER = re.compile(
-    rf"(?<![{_CN}])[{_CN}]++(?=号|幢|栋|座|#|单元|室|层|楼|户|[弄巷][\d{_CN}]+号)"
-    rf"|(?<=单元|号楼)[{_CN}]++(?![^\W\d_])"  # the room after a unit: 二单元三零一
-)
-_TRADITIONAL = str.maketrans("號樓棟單層區縣鄉鎮", "号楼栋单层区县乡镇")
-_DASH = re.compile(r"[\u2010-\u2015\u2212\u2500~]")
-_DIGIT_SPACE = re.compile(r"(?<=\d) (?=\d)")
-_SPACE = re.compile(r"[^\S\n]+")
-_ORDINAL = re.compile(r"第(?=\d+(?:号|单元|层|楼|室))")
-_BUILDING = re.compile(r"(?<!\d)(\d++|(?<![A-Z])[A-Z])(?:号?[幢栋座]|#楼?)")
-_ROOM = re.compile(r"(?<!\d)(\d++)(?:户|号房|房)")
-# Dashed forms: 3-2-301 (楼-单元-室), 3号楼2-301, 1号1-101 and 幸福里3-301.
-_DASHED = (
-    (
-        re.compile(r"(?<![\d-])(\d+)-(\d+)-(\d+)(?![\d-])(?:室|号(?!楼))?"),
-        r"\1号楼\2单元\3室",
+_TRADITIONAL = ("號樓棟單層區縣鄉鎮", "号楼栋单层区县乡镇")
+# What a letter is after NFKC and upper-casing, spelled out: Python's
+# [^\W\d_] has no JavaScript twin, and the residents' page runs these rules.
+_LETTER = r"A-Z\u00C0-\u024F\u0370-\u03FF\u3005-\u3007\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF"
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    r"""One normalisation rule: replace ``pattern`` wherever it matches.
+
+    Patterns are written in the syntax Python's ``re`` and JavaScript's
+    ``RegExp`` (flags ``gu``) read alike — ``[0-9]`` not ``\d``, no
+    possessive quantifiers, letters spelled out — because the same list
+    runs in the browser (:func:`normalizer_rules`): one set of rules for the
+    lookups and the residents' map search.
+    """
+
+    pattern: str
+    replacement: str  # groups as \1; "" deletes
+    when: str = ""  # run only when one of these characters occurs ("": always)
+    numeral: bool = False  # replace with the matched Chinese numeral's digits
+
+
+_NORMALIZE = (
+    Rewrite(
+        r"[\u2010-\u2015\u2212\u2500~]",
+        "-",
+        "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2500~",
     ),
-    (re.compile(r"(?<=号楼)(\d+)-(\d+)(?![\d-])(?:室|号(?!楼))?"), r"\1单元\2室"),
-    (re.compile(r"(?<=号)(\d+)-(\d+)(?![\d-])(?:室|号(?!楼))?"), r"\1单元\2室"),
-    (re.compile(r"(?<=[^\W\d_])(\d+)-(\d+)(?![\d\-号])(?:室)?"), r"\1号楼\2室"),
+    Rewrite(r"[^\S\n]+", " "),
+    Rewrite(r"(?<=[0-9]) (?=[0-9])", "-", " "),  # 3 2 301 is 3-2-301
+    Rewrite(" ", "", " "),
+    # Numerals only become digits in front of a marker, so 三里屯, 五一路 and
+    # 十里铺 stay names; 弄/巷 count as a marker only when a door number (…号)
+    # follows. The numeral is never cut short: the lookahead after a room
+    # refuses another numeral, as a possessive run would.
+    Rewrite(
+        rf"(?<![{_CN}])[{_CN}]+(?=号|幢|栋|座|#|单元|室|层|楼|户|[弄巷][0-9{_CN}]+号)"
+        rf"|(?<=单元|号楼)[{_CN}]+(?![{_LETTER}{_CN}])",  # the room: 二单元三零一
+        "",
+        _CN,
+        numeral=True,
+    ),
+    # 第三层 and 第3层 alike (the old trigger, a Chinese numeral, missed 第3层).
+    Rewrite(r"第(?=[0-9]+(?:号|单元|层|楼|室))", "", "第"),
+    Rewrite(
+        r"(?<![0-9])([0-9]+|(?<![A-Z])[A-Z])(?:号?[幢栋座]|#楼?)", r"\1号楼", "幢栋座#"
+    ),
+    Rewrite(r"(?<![0-9])([0-9]+)(?:户|号房|房)", r"\1室", "户房"),
+    # Dashed forms: 3-2-301 (楼-单元-室), 3号楼2-301, 1号1-101 and 幸福里3-301.
+    Rewrite(
+        r"(?<![0-9-])([0-9]+)-([0-9]+)-([0-9]+)(?![0-9-])(?:室|号(?!楼))?",
+        r"\1号楼\2单元\3室",
+        "-",
+    ),
+    Rewrite(
+        r"(?<=号楼)([0-9]+)-([0-9]+)(?![0-9-])(?:室|号(?!楼))?", r"\1单元\2室", "-"
+    ),
+    Rewrite(r"(?<=号)([0-9]+)-([0-9]+)(?![0-9-])(?:室|号(?!楼))?", r"\1单元\2室", "-"),
+    Rewrite(
+        rf"(?<=[{_LETTER}])([0-9]+)-([0-9]+)(?![0-9\-号])(?:室)?", r"\1号楼\2室", "-"
+    ),
+    # A dash left between two digits is a sub-number (2-4号) and is kept.
+    Rewrite(r"-(?![0-9])|(?<![0-9])-", "", "-"),
+    Rewrite(
+        r"""[,.，。、；;：:()（）\[\]【】{}〔〕<>《》“”"'‘’`!！?？·…|/\\#*&^%$@_=+]""",
+        "",
+    ),
 )
-_LOOSE_DASH = re.compile(r"-(?!\d)|(?<!\d)-")
-_PUNCT = re.compile(
-    r"[,.，。、；;：:()（）\[\]【】{}〔〕<>《》“”\"'‘’`!！?？·…|/\\#*&^%$@_=+]"
-)
+_COMPILED = tuple((re.compile(r.pattern), r) for r in _NORMALIZE)
+_TRADITIONAL_TABLE = str.maketrans(*_TRADITIONAL)
 
 
 def _cn_to_digits(numeral: str) -> str:
@@ -74,6 +118,10 @@ def _cn_to_digits(numeral: str) -> str:
     return str(total + current)
 
 
+def _numeral(match: re.Match[str]) -> str:
+    return _cn_to_digits(match.group())
+
+
 def _normalize_block(text: str) -> str:
     """Normalise one or more addresses separated by newlines; no rule crosses one."""
     # Each rule runs only when its trigger characters occur: stored standard
@@ -81,30 +129,38 @@ def _normalize_block(text: str) -> str:
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     text = text.upper()
-    if _has(text, "號樓棟單層區縣鄉鎮"):
-        text = text.translate(_TRADITIONAL)
-    if _has(text, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2500~"):
-        text = _DASH.sub("-", text)
-    text = _SPACE.sub(" ", text)
-    if " " in text:
-        text = _DIGIT_SPACE.sub("-", text).replace(" ", "")  # 3 2 301 is 3-2-301
-    if _has(text, _CN):
-        text = _CN_NUMBER.sub(lambda m: _cn_to_digits(m.group()), text)
-        text = _ORDINAL.sub("", text)
-    if _has(text, "幢栋座#"):
-        text = _BUILDING.sub(r"\1号楼", text)
-    if _has(text, "户房"):
-        text = _ROOM.sub(r"\1室", text)
-    if "-" in text:
-        for pattern, replacement in _DASHED:
-            text = pattern.sub(replacement, text)
-        # A dash left between two digits is a sub-number (2-4号) and is kept.
-        text = _LOOSE_DASH.sub("", text)
-    return _PUNCT.sub("", text)
+    if _has(text, _TRADITIONAL[0]):
+        text = text.translate(_TRADITIONAL_TABLE)
+    for pattern, rule in _COMPILED:
+        if not rule.when or _has(text, rule.when):
+            text = pattern.sub(_numeral if rule.numeral else rule.replacement, text)
+    return text
 
 
 def _has(text: str, chars: str) -> bool:
     return any(c in text for c in chars)
+
+
+def normalizer_rules() -> dict[str, object]:
+    """The normalisation rules as data, for the browser's copy of the engine.
+
+    ``geogrid.js`` applies NFKC, upper-casing, ``traditional`` and then each
+    step in order, exactly as :func:`normalize_address` does here.
+    """
+    return {
+        "traditional": list(_TRADITIONAL),
+        "digits": _DIGIT,
+        "multipliers": _MULTIPLIER,
+        "steps": [
+            {
+                "pattern": r.pattern,
+                "replacement": re.sub(r"\\(\d)", r"$\1", r.replacement),
+                "when": r.when,
+                "numeral": r.numeral,
+            }
+            for r in _NORMALIZE
+        ],
+    }
 
 
 def normalize_address(text: str) -> str:

@@ -20,6 +20,7 @@ from jinja2 import Template
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geogrid.domain.addresses import normalizer_rules
 from geogrid.services.publishing import PublicMapData, PublishedArea
 
 PRECISION = 6
@@ -163,6 +164,9 @@ def map_payload(
             feature(lane.geometry, code=lane.code, name=lane.name, cards=cards(lane))
             for lane in data.lanes
         ],
+        # The lookups' address rules, so the page's search reads 3栋, ３号楼
+        # and 3号楼2单元501室 as they do (one set of rules, run by geogrid.js).
+        "normalizer": normalizer_rules(),
         "centres": [
             feature(
                 shapely.Point(c["lon"], c["lat"]),

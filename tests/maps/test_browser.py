@@ -272,3 +272,101 @@ def test_on_a_phone_a_found_building_shows_its_grid_worker_to_call(
         assert not _errors(browser)
     finally:
         browser.set_window_size(1000, 800)  # type: ignore[attr-defined]
+
+
+def _typed_forms(estate: str, number: str, county: str) -> list[str]:
+    """How residents write one building's address (issue 17)."""
+    cn = "零一二三四五六七八九"
+    forms = [
+        f"{estate}{number}栋",
+        f"{estate}{number.translate(str.maketrans('0123456789', '０１２３４５６７８９'))}号楼",
+        f"{estate}{number}号楼2单元501室",
+        f"{county}{estate}{number}幢 1单元101",
+        f"{estate}{number}-2-301",
+    ]
+    if len(number) == 1:
+        forms.append(f"{estate}{cn[int(number)]}号楼")
+    return forms
+
+
+def test_the_page_search_reads_an_address_as_the_lookups_do(
+    site: tuple[Path, object], browser: object
+) -> None:
+    """3栋, ３号楼, 三号楼 and a full address with 单元/室 all find the building."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    path, data = site
+    workers = {
+        g.code: c.name
+        for g in data.grids  # type: ignore[attr-defined]
+        for c in g.cards
+        if c.title == "网格员"
+    }
+    building = next(
+        b
+        for b in data.buildings  # type: ignore[attr-defined]
+        if b.estate and b.grid in workers and b.name.endswith("号楼")
+    )
+    number = building.name.removeprefix(building.estate).removesuffix("号楼")
+    browser.set_window_size(390, 844)  # type: ignore[attr-defined]
+    try:
+        for query in _typed_forms(building.estate, number, "安和县城关街道"):
+            _open(browser, path)
+            box = browser.find_element(By.CSS_SELECTOR, ".geogrid-search input")  # type: ignore[attr-defined]
+            box.send_keys(query)
+            first = browser.find_element(By.CSS_SELECTOR, ".geogrid-result").text  # type: ignore[attr-defined]
+            assert building.name in first, query
+            box.send_keys(Keys.ENTER)
+            text = _popup_text(browser)
+            assert building.name in text, query
+            assert workers[building.grid] in text, query
+            # The room is never shown back: the box holds the building's name.
+            assert box.get_attribute("value") == first.removeprefix("楼栋")
+            assert "501" not in box.get_attribute("value")
+    finally:
+        browser.set_window_size(1000, 800)  # type: ignore[attr-defined]
+
+
+def test_the_page_normalises_exactly_as_the_lookups(
+    site: tuple[Path, object], browser: object
+) -> None:
+    """One set of rules: the browser's engine gives the server's answer, text for text."""
+    import random
+
+    from geogrid.domain.addresses import normalize_address
+
+    texts = [
+        "天和人家 三幢 二单元 301",
+        "安和县东关巷十二号",
+        "五一路１０８号（东门）",
+        "幸福里3-2-301",
+        "三里屯路十号院",
+        "二单元三零一",
+        "第八层",
+        "B座12层",
+        "號樓棟單元",
+        "东关巷2-4号",
+        "3 2 301",
+        "十里铺村一组",
+        "A#楼",
+        "５号房",
+    ]
+    alphabet = (
+        "零〇○一二三十百号幢栋座#单元室层楼户房弄巷第-－—~ 　0123０１AaB里院()（）/號樓"
+    )
+    rng = random.Random(17)
+    texts += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        for _ in range(400)
+    ]
+    path, _ = site
+    _open(browser, path)
+    got = browser.execute_script(  # type: ignore[attr-defined]
+        "return arguments[0].map(t => window.geogrid.normalize(t));", texts
+    )
+    expected = [normalize_address(t) for t in texts]
+    assert [
+        (t, g) for t, g, e in zip(texts, got, expected, strict=True) if g != e
+    ] == []
+    assert not _errors(browser)

@@ -76,11 +76,56 @@
     return box;
   }
 
-  var index = [];   /* search entries: {label, kind, layer} */
+  var index = [];   /* search entries: {label, key, kind, layer} */
   var byCode = {};  /* feature code -> layer, for #grid=CODE links */
+  var normalize = function (text) { return text.replace(/\s+/g, ""); };
+
+  /* The address normaliser of the lookups, from its rules as data
+   * (geogrid.domain.addresses.normalizer_rules): this is only the engine,
+   * so 3栋, ３号楼 and 三号楼 mean 3号楼 here exactly as they do on the server. */
+  function normalizer(rules) {
+    var from = rules.traditional[0], to = rules.traditional[1];
+    function has(text, chars) {
+      for (var i = 0; i < chars.length; i++) if (text.indexOf(chars[i]) >= 0) return true;
+      return false;
+    }
+    function digits(numeral) {
+      var chars = Array.from(numeral), total = 0, current = 0;
+      if (!chars.some(function (c) { return c in rules.multipliers; })) {
+        return chars.map(function (c) { return String(rules.digits[c]); }).join("");
+      }
+      chars.forEach(function (c) {
+        if (c in rules.digits) current = rules.digits[c];
+        else { total += (current || 1) * rules.multipliers[c]; current = 0; }
+      });
+      return String(total + current);
+    }
+    var steps = rules.steps.map(function (s) {
+      return {re: new RegExp(s.pattern, "gu"), to: s.numeral ? digits : s.replacement, when: s.when};
+    });
+    return function (text) {
+      text = String(text).normalize("NFKC").toUpperCase();
+      if (has(text, from)) {
+        text = Array.from(text, function (c) { var i = from.indexOf(c); return i < 0 ? c : to[i]; }).join("");
+      }
+      steps.forEach(function (s) { if (!s.when || has(text, s.when)) text = text.replace(s.re, s.to); });
+      return text;
+    };
+  }
 
   function addSearch(label, kind, layer) {
-    if (label) index.push({label: String(label), kind: kind, layer: layer});
+    if (label) index.push({label: String(label), key: normalize(String(label)), kind: kind, layer: layer});
+  }
+
+  /* ``key`` written out inside ``query``, not as part of a longer number:
+   * 2号楼 is not in 12号楼, nor 东关巷1号 in 东关巷12号. */
+  function within(query, key) {
+    for (var at = query.indexOf(key); at >= 0; at = query.indexOf(key, at + 1)) {
+      var before = /[0-9]/.test(query.charAt(at - 1)) && /^[0-9]/.test(key);
+      var after = /[0-9]/.test(query.charAt(at + key.length)) && /[0-9]$/.test(key);
+      if (!before && !after) return true;
+    }
+    return false;
   }
 
   /* A building known only by its point is a dot in the building style. */
@@ -124,20 +169,23 @@
         input.value = entry.label;
         show(map, entry.layer);
       }
-      /* Exact names first, then names starting with the query, then the rest;
-       * shorter names before longer ones, so 东关巷 (the lane) beats 东关巷1号. */
+      /* Both sides normalised. Exact names first, then names starting with
+       * the query, then names holding it, shorter before longer, so 东关巷
+       * (the lane) beats 东关巷1号; last the names a whole address holds
+       * (…3号楼2单元501室), the longest first: the building, not its 小区. */
       function matches() {
-        var q = input.value.replace(/\s+/g, "");
+        var q = normalize(input.value);
         if (!q) return [];
         var found = [];
         index.forEach(function (entry) {
-          var at = entry.label.indexOf(q);
-          if (at < 0) return;
-          var rank = entry.label === q ? 0 : at === 0 ? 1 : 2;
-          found.push({rank: rank, entry: entry});
+          var at = entry.key.indexOf(q);
+          var rank = at < 0 ? (entry.key.length > 1 && within(q, entry.key) ? 3 : -1)
+            : entry.key === q ? 0 : at === 0 ? 1 : 2;
+          if (rank >= 0) found.push({rank: rank, entry: entry});
         });
         found.sort(function (a, b) {
-          return a.rank - b.rank || a.entry.label.length - b.entry.label.length;
+          var longer = a.entry.key.length - b.entry.key.length;
+          return a.rank - b.rank || (a.rank === 3 ? -longer : longer);
         });
         return found.slice(0, 8).map(function (f) { return f.entry; });
       }
@@ -206,6 +254,7 @@
   function draw(map, data, groups) {
     /* Plain text: a government office's page shows no flag or icon here. */
     if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
+    if (data.normalizer) normalize = normalizer(data.normalizer);
     data.grids.forEach(function (f) { gridProps[f.properties.code] = f.properties; });
     L.geoJSON(data.community, {
       style: {color: "#333", weight: 3, fill: false, className: "geogrid-community"},
@@ -254,5 +303,5 @@
     window.addEventListener("hashchange", function () { followHash(map); });
   }
 
-  window.geogrid = {draw: draw};
+  window.geogrid = {draw: draw, normalize: function (text) { return normalize(text); }};
 })();
