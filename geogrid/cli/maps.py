@@ -49,6 +49,7 @@ def map_public_cmd(
     ] = False,
 ) -> None:
     """生成社区管辖范围图（离线可用的静态网页）/ write the public community maps."""
+    from geogrid.maps.layers import search_entries
     from geogrid.maps.public import index_page, public_map
     from geogrid.maps.tiles import base_map
     from geogrid.services.publishing import communities, public_map_data
@@ -60,14 +61,14 @@ def map_public_cmd(
         tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
         listed = communities(engine)
         codes = [c for c, _ in listed] if all_communities else [community]
-        pages = {
-            code: public_map(public_map_data(engine, code), tiles=tiles)
-            for code in codes
-            if code
-        }
+        data = {code: public_map_data(engine, code) for code in codes if code}
+        pages = {code: public_map(d, tiles=tiles) for code, d in data.items()}
         if all_communities:
             output.mkdir(parents=True, exist_ok=True)
-            (output / "index.html").write_text(index_page(listed), encoding="utf-8")
+            searches = {code: search_entries(d) for code, d in data.items()}
+            (output / "index.html").write_text(
+                index_page(listed, searches), encoding="utf-8"
+            )
         return pages
 
     _write_pages(output, build)

@@ -164,6 +164,7 @@ def map_payload(
             feature(lane.geometry, code=lane.code, name=lane.name, cards=cards(lane))
             for lane in data.lanes
         ],
+        "search": search_entries(data),
         # The lookups' address rules, so the page's search reads 3栋, ３号楼
         # and 3号楼2单元501室 as they do (one set of rules, run by geogrid.js).
         "normalizer": normalizer_rules(),
@@ -177,6 +178,22 @@ def map_payload(
             for c in data.centres
         ],
     }
+
+
+def search_entries(data: PublicMapData) -> list[tuple[str, str, str]]:
+    """What a resident can search for, as (name, kind, code of what to show).
+
+    The community's page and the site's index search the same entries: a
+    building by its 小区 and name (瑞丰嘉园3号楼) and by each of its doors.
+    """
+    entries = [(g.name, "网格", g.code) for g in data.grids]
+    entries += [(e.name, "小区", e.code) for e in data.estates]
+    for b in data.buildings:
+        named = b.name if not b.estate or b.estate in b.name else b.estate + b.name
+        entries.append((named, "楼栋", b.code))
+        entries += [(door, "地址", b.code) for door in b.doors if door != b.name]
+    entries += [(lane.name, "弄巷", lane.code) for lane in data.lanes]
+    return [e for e in entries if e[0]]
 
 
 def _present(**values: Any) -> dict[str, Any]:

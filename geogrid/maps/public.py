@@ -8,12 +8,14 @@ a backtick or ``${`` is escaped as well as markup.
 """
 
 import html
+from collections.abc import Mapping
 
 import folium
 
-from geogrid.maps.base import OfflineMap, community_page
+from geogrid.domain.addresses import normalizer_rules
+from geogrid.maps.base import STYLE, OfflineMap, community_page
 from geogrid.maps.colors import distinct_colors
-from geogrid.maps.layers import PUBLIC_FIELDS, add_community_layers
+from geogrid.maps.layers import PUBLIC_FIELDS, add_community_layers, script_json
 from geogrid.maps.tiles import OFFLINE, BaseMap
 from geogrid.services.publishing import PublicMapData
 
@@ -45,17 +47,55 @@ def public_map(data: PublicMapData, *, tiles: BaseMap = OFFLINE) -> OfflineMap:
     return page
 
 
-def index_page(communities: list[tuple[str, str]]) -> str:
-    """The site's index: one link per community map."""
+def index_page(
+    communities: list[tuple[str, str]],
+    searches: Mapping[str, list[tuple[str, str, str]]] | None = None,
+) -> str:
+    """The site's index: one search box across the communities, and a link to each map.
+
+    Args:
+        communities: (code, name) of each community with a page.
+        searches: Each community's :func:`search_entries`; a pick opens that
+            community's page on what was found.
+    """
+    order = {code: i for i, (code, _) in enumerate(communities)}
+    rows = [
+        [label, kind, code, order[community]]
+        for community, entries in (searches or {}).items()
+        if community in order
+        for label, kind, code in entries
+    ]
+    data = {
+        "communities": [list(c) for c in communities],
+        "search": rows,
+        "normalizer": normalizer_rules(),
+    }
     links = "".join(
         f"<li><a href='{safe_text(code)}.html'>{safe_text(name)}</a></li>"
         for code, name in communities
     )
     return (
         "<!DOCTYPE html><html lang=zh-CN><head><meta charset=utf-8>"
-        "<meta name=viewport content='width=device-width, initial-scale=1'><title>社区网格公示图</title></head>"
-        f"<body><h1>社区网格公示图</h1><ul>{links}</ul></body></html>"
+        f"<title>社区网格公示图</title>{STYLE}{_INDEX_STYLE}</head><body>"
+        "<h1>社区网格公示图 <small>community grid maps</small></h1>"
+        "<p>输入楼栋、小区或门牌地址，找到您的网格和网格员<br>"
+        "<small>type your building, estate or address</small></p>"
+        "<div id=geogrid-site-search></div>"
+        f"<h2>社区 <small>communities</small></h2><ul class=communities>{links}</ul>"
+        "<script src='static/geogrid/geogrid.js'></script>"
+        f"<script>geogrid.searchSite({script_json(data)});</script>"
+        "</body></html>"
     )
+
+
+_INDEX_STYLE = """<style>
+body{font-family:system-ui,sans-serif;margin:0 auto;padding:12px;max-width:640px;font-size:16px;color:#222}
+h1{font-size:22px} h2{font-size:18px;margin-top:24px} small{color:#555;font-weight:normal}
+#geogrid-site-search .geogrid-search{width:auto;border:2px solid #888;border-radius:6px}
+#geogrid-site-search input{font-size:18px;padding:8px} #geogrid-site-search li{padding:10px 4px}
+.geogrid-search .where{color:#555;font-size:13px;margin-left:8px}
+ul.communities{padding-left:20px} ul.communities li{margin:10px 0} ul.communities a{font-size:18px}
+</style>"""
 
 
 def _legend(data: PublicMapData, colors: list[str]) -> str:

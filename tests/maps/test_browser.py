@@ -370,3 +370,51 @@ def test_the_page_normalises_exactly_as_the_lookups(
         (t, g) for t, g, e in zip(texts, got, expected, strict=True) if g != e
     ] == []
     assert not _errors(browser)
+
+
+def test_the_index_search_finds_a_building_in_any_community(
+    sample_db: Bind, tmp_path: Path, browser: object
+) -> None:
+    """From the site's index, a resident types their address and lands on their building."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from geogrid.maps.layers import search_entries
+    from geogrid.maps.public import index_page
+    from geogrid.services.publishing import communities
+
+    listed = communities(sample_db)
+    data = {code: public_map_data(sample_db, code) for code, _ in listed}
+    write_site({code: public_map(d) for code, d in data.items()}, tmp_path)
+    searches = {code: search_entries(d) for code, d in data.items()}
+    (tmp_path / "index.html").write_text(index_page(listed, searches), "utf-8")
+    code, other = next(
+        (c, d) for c, d in data.items() if c != listed[0][0] and d.buildings
+    )
+    workers = {
+        g.code: c.name for g in other.grids for c in g.cards if c.title == "网格员"
+    }
+    building = next(
+        b
+        for b in other.buildings
+        if b.estate and b.grid in workers and b.name.endswith("号楼")
+    )
+    query = f"{building.estate}{building.name.removeprefix(building.estate).replace('号楼', '栋')}3单元402室"
+
+    browser.set_window_size(390, 844)  # type: ignore[attr-defined]
+    try:
+        _open(browser, tmp_path / "index.html")
+        box = browser.find_element(By.CSS_SELECTOR, "#geogrid-site-search input")  # type: ignore[attr-defined]
+        box.send_keys(query)
+        first = browser.find_element(By.CSS_SELECTOR, ".geogrid-result").text  # type: ignore[attr-defined]
+        assert building.name in first
+        assert other.community.name in first  # which community it is in
+        box.send_keys(Keys.ENTER)
+
+        text = _popup_text(browser)
+        assert browser.current_url.split("#")[0].endswith(f"{code}.html")  # type: ignore[attr-defined]
+        assert building.name in text
+        assert workers[building.grid] in text
+        assert not _errors(browser)
+    finally:
+        browser.set_window_size(1000, 800)  # type: ignore[attr-defined]

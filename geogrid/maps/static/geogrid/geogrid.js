@@ -76,7 +76,6 @@
     return box;
   }
 
-  var index = [];   /* search entries: {label, key, kind, layer} */
   var byCode = {};  /* feature code -> layer, for #grid=CODE links */
   var normalize = function (text) { return text.replace(/\s+/g, ""); };
 
@@ -113,8 +112,11 @@
     };
   }
 
-  function addSearch(label, kind, layer) {
-    if (label) index.push({label: String(label), key: normalize(String(label)), kind: kind, layer: layer});
+  /* Search entries from the page's [name, kind, code, …] rows. */
+  function entries(rows) {
+    return rows.map(function (row) {
+      return {label: String(row[0]), key: normalize(String(row[0])), kind: row[1], code: row[2], row: row};
+    });
   }
 
   /* ``key`` written out inside ``query``, not as part of a longer number:
@@ -151,70 +153,94 @@
     layer.openPopup(bounds.getCenter());
   }
 
-  function searchControl(map) {
+  /* A search box over ``index``; ``onPick(entry)`` when one is chosen. */
+  function searchBox(index, onPick) {
+    var box = el("div", "geogrid-search leaflet-bar");
+    var input = el("input");
+    input.type = "search";
+    input.placeholder = "搜索楼栋、小区、地址 (search)";
+    input.setAttribute("aria-label", "搜索楼栋、小区或地址");
+    var list = el("ul");
+    box.appendChild(input);
+    box.appendChild(list);
+    function pick(entry) {
+      list.textContent = "";
+      input.value = entry.label;
+      onPick(entry);
+    }
+    /* Both sides normalised. Exact names first, then names starting with
+     * the query, then names holding it, shorter before longer, so 东关巷
+     * (the lane) beats 东关巷1号; last the names a whole address holds
+     * (…3号楼2单元501室), the longest first: the building, not its 小区. */
+    function matches() {
+      var q = normalize(input.value);
+      if (!q) return [];
+      var found = [];
+      index.forEach(function (entry) {
+        var at = entry.key.indexOf(q);
+        var rank = at < 0 ? (entry.key.length > 1 && within(q, entry.key) ? 3 : -1)
+          : entry.key === q ? 0 : at === 0 ? 1 : 2;
+        if (rank >= 0) found.push({rank: rank, entry: entry});
+      });
+      found.sort(function (a, b) {
+        var longer = a.entry.key.length - b.entry.key.length;
+        return a.rank - b.rank || (a.rank === 3 ? -longer : longer);
+      });
+      return found.slice(0, 8).map(function (f) { return f.entry; });
+    }
+    input.addEventListener("input", function () {
+      list.textContent = "";
+      var found = matches();
+      if (input.value && !found.length) list.appendChild(el("li", "none", "未找到 (not found)"));
+      found.forEach(function (entry) {
+        var item = el("li", "geogrid-result");
+        item.appendChild(el("span", "kind", entry.kind));
+        item.appendChild(document.createTextNode(entry.label));
+        if (entry.where) item.appendChild(el("span", "where", entry.where));
+        item.addEventListener("click", function (e) {
+          /* The list empties under the click; stop it here, or the map would
+           * take it for a click on the map and close the new popup. */
+          e.stopPropagation();
+          e.preventDefault();
+          pick(entry);
+        });
+        list.appendChild(item);
+      });
+    });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") {
+        var found = matches();
+        if (found.length) pick(found[0]);
+      }
+    });
+    return box;
+  }
+
+  function searchControl(map, index) {
     var control = L.control({position: "topleft"});
     control.onAdd = function () {
-      var box = el("div", "geogrid-search leaflet-bar");
-      var input = el("input");
-      input.type = "search";
-      input.placeholder = "搜索楼栋、小区、地址 (search)";
-      input.setAttribute("aria-label", "搜索楼栋、小区或地址");
-      var list = el("ul");
-      box.appendChild(input);
-      box.appendChild(list);
+      var box = searchBox(index, function (entry) { show(map, byCode[entry.code]); });
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
-      function pick(entry) {
-        list.textContent = "";
-        input.value = entry.label;
-        show(map, entry.layer);
-      }
-      /* Both sides normalised. Exact names first, then names starting with
-       * the query, then names holding it, shorter before longer, so 东关巷
-       * (the lane) beats 东关巷1号; last the names a whole address holds
-       * (…3号楼2单元501室), the longest first: the building, not its 小区. */
-      function matches() {
-        var q = normalize(input.value);
-        if (!q) return [];
-        var found = [];
-        index.forEach(function (entry) {
-          var at = entry.key.indexOf(q);
-          var rank = at < 0 ? (entry.key.length > 1 && within(q, entry.key) ? 3 : -1)
-            : entry.key === q ? 0 : at === 0 ? 1 : 2;
-          if (rank >= 0) found.push({rank: rank, entry: entry});
-        });
-        found.sort(function (a, b) {
-          var longer = a.entry.key.length - b.entry.key.length;
-          return a.rank - b.rank || (a.rank === 3 ? -longer : longer);
-        });
-        return found.slice(0, 8).map(function (f) { return f.entry; });
-      }
-      input.addEventListener("input", function () {
-        list.textContent = "";
-        var found = matches();
-        if (input.value && !found.length) list.appendChild(el("li", "none", "未找到 (not found)"));
-        found.forEach(function (entry) {
-          var item = el("li", "geogrid-result");
-          item.appendChild(el("span", "kind", entry.kind));
-          item.appendChild(document.createTextNode(entry.label));
-          item.addEventListener("click", function (e) {
-            /* The list empties under the click; stop it here, or the map would
-             * take it for a click on the map and close the new popup. */
-            L.DomEvent.stop(e);
-            pick(entry);
-          });
-          list.appendChild(item);
-        });
-      });
-      input.addEventListener("keydown", function (e) {
-        if (e.key === "Enter") {
-          var found = matches();
-          if (found.length) pick(found[0]);
-        }
-      });
       return box;
     };
     control.addTo(map);
+  }
+
+  /* The site's index: one box over every community's entries; a pick opens
+   * the community's page on what was found. */
+  var FRAGMENT = {"网格": "grid", "小区": "estate", "楼栋": "building", "地址": "building", "弄巷": "lane"};
+
+  function searchSite(data) {
+    if (data.normalizer) normalize = normalizer(data.normalizer);
+    var index = entries(data.search);
+    index.forEach(function (entry) { entry.where = data.communities[entry.row[3]][1]; });
+    var box = searchBox(index, function (entry) {
+      var community = data.communities[entry.row[3]][0];
+      location.href = encodeURIComponent(community) + ".html#" + FRAGMENT[entry.kind] + "=" +
+        encodeURIComponent(entry.code);
+    });
+    document.getElementById("geogrid-site-search").appendChild(box);
   }
 
   function locateControl(map) {
@@ -266,26 +292,18 @@
       layer.bindTooltip(el("span", null, f.properties.name), {
         permanent: true, direction: "center", className: "grid-label",
       });
-      addSearch(f.properties.name, "网格", layer);
     });
     polygons(data, data.estates, groups.estates, function () {
       return {color: "#555", weight: 1, dashArray: "4 3", fill: false, className: "geogrid-estate"};
-    }, "小区", function (f, layer) { addSearch(f.properties.name, "小区", layer); });
+    }, "小区");
     polygons(data, data.buildings, groups.buildings, function () {
       return {color: "#444", weight: 1, fillColor: "#fff", fillOpacity: 0.6, className: "geogrid-building"};
-    }, "楼栋", function (f, layer) {
-      var p = f.properties;
-      addSearch(p.estate && p.name.indexOf(p.estate) < 0 ? p.estate + p.name : p.name, "楼栋", layer);
-      (p.doors || []).forEach(function (door) {
-        if (door !== p.name) addSearch(door, "地址", layer);
-      });
-    });
+    }, "楼栋");
     data.lanes.forEach(function (f) {
       var layer = L.geoJSON(f, {style: {color: "#8c564b", weight: 4, className: "geogrid-lane"}});
       layer.bindPopup(function () { return card(data, f.properties, "弄巷"); }, {maxWidth: 340});
       layer.bindTooltip(el("span", null, f.properties.name), {sticky: true});
       byCode[f.properties.code] = layer;
-      addSearch(f.properties.name, "弄巷", layer);
       layer.addTo(groups.lanes);
     });
     data.centres.forEach(function (f) {
@@ -297,11 +315,11 @@
         .bindTooltip(el("span", null, p.name + "（" + p.kind + "，服务半径 " + p.radius + " 米）"))
         .addTo(groups.centres);
     });
-    searchControl(map);
+    searchControl(map, entries(data.search || []).filter(function (e) { return byCode[e.code]; }));
     locateControl(map);
     followHash(map);
     window.addEventListener("hashchange", function () { followHash(map); });
   }
 
-  window.geogrid = {draw: draw, normalize: function (text) { return normalize(text); }};
+  window.geogrid = {draw: draw, searchSite: searchSite, normalize: function (text) { return normalize(text); }};
 })();
