@@ -95,7 +95,9 @@ STYLE = """<meta name="viewport" content="width=device-width, initial-scale=1">
 .geogrid-card th{text-align:left;padding-right:6px;white-space:nowrap} .geogrid-card .duty{color:#555;font-size:12px}
 .grid-label{background:rgba(255,255,255,.8);border:none;box-shadow:none;font-weight:bold}
 .geogrid-legend{position:absolute;bottom:24px;right:10px;z-index:1000;background:#fff;padding:6px 10px;border-radius:4px;font-size:13px;max-height:40%;overflow:auto}
-@media (max-width:600px){.geogrid-legend{max-height:22%;font-size:11px}}
+@media (max-width:600px){.geogrid-legend{max-height:40%;font-size:14px}}
+.geogrid-legend summary{cursor:pointer;font-weight:bold;padding:4px 0}
+.geogrid-card td,.geogrid-card th{font-size:16px;padding:2px 6px 2px 0} .geogrid-card a.tel{font-size:16px;color:#0645ad}
 .geogrid-card .note,.geogrid-card .doors{margin:0 0 4px} .geogrid-card .supervision{margin:6px 0 0;font-weight:bold}
 .geogrid-search{background:#fff;padding:4px;width:min(260px,60vw)} .geogrid-search input{width:100%;box-sizing:border-box;font-size:15px;padding:4px}
 .geogrid-search ul{list-style:none;margin:0;padding:0;max-height:40vh;overflow:auto} .geogrid-search li{padding:4px;cursor:pointer;border-top:1px solid #eee}

@@ -104,6 +104,7 @@ def _legend(data: PublicMapData, colors: list[str]) -> str:
         for g, c in zip(data.grids, colors, strict=True)
     )
     return (
-        f"<div class=geogrid-legend><b>{safe_text(data.community.name)} 网格</b><ul>{items}</ul>"
-        "<small>点击网格、楼栋或弄巷查看公示人员<br>tap a grid, building or lane for its contacts</small></div>"
+        f"<details class=geogrid-legend><summary>{safe_text(data.community.name)} 网格 <small>legend</small></summary>"
+        f"<ul>{items}</ul>"
+        "<small>点击网格、楼栋或弄巷查看公示人员<br>tap a grid, building or lane for its contacts</small></details>"
     )

@@ -415,6 +415,58 @@ def test_the_index_search_finds_a_building_in_any_community(
         assert browser.current_url.split("#")[0].endswith(f"{code}.html")  # type: ignore[attr-defined]
         assert building.name in text
         assert workers[building.grid] in text
+        # On the building, not on the whole community (the page's own opening
+        # zoom ran after the link's and left it at 14).
+        assert browser.execute_script(f"return {MAP}.getZoom()") >= 17  # type: ignore[attr-defined]
         assert not _errors(browser)
     finally:
         browser.set_window_size(1000, 800)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1280, 800)], ids=["phone", "desktop"])
+def test_every_grid_link_shows_its_worker_phone_uncovered(
+    sample_db: Bind, tmp_path: Path, browser: object, size: tuple[int, int]
+) -> None:
+    """#grid= for every grid of every community: the 网格员's number is on top, tappable."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from geogrid.services.publishing import communities
+
+    listed = communities(sample_db)
+    data = {code: public_map_data(sample_db, code) for code, _ in listed}
+    write_site({code: public_map(d) for code, d in data.items()}, tmp_path)
+    on_top = (
+        "const a = [...document.querySelectorAll('.leaflet-popup a.tel')]"
+        ".find(a => a.textContent === arguments[0]);"
+        "if (!a) return false;"
+        "a.scrollIntoView({block: 'nearest'});"
+        "const r = a.getBoundingClientRect();"
+        "return r.top >= 0 && r.bottom <= innerHeight"
+        " && document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === a;"
+    )
+    browser.set_window_size(*size)  # type: ignore[attr-defined]
+    checked = 0
+    try:
+        for code, d in data.items():
+            _open(browser, tmp_path / f"{code}.html")
+            for grid in d.grids:
+                phones = [
+                    c.phone
+                    for c in grid.cards
+                    if c.title == "网格员" and c.phone and "*" not in c.phone
+                ]
+                if not phones:
+                    continue
+                browser.execute_script(f"location.hash = 'grid={grid.code}'")  # type: ignore[attr-defined]
+                WebDriverWait(browser, 5).until(  # type: ignore[arg-type]
+                    lambda b, p=phones[0]: b.execute_script(on_top, p),
+                    message=f"{code} {grid.code} at {size}",
+                )
+                checked += 1
+        legend = browser.find_element(By.CSS_SELECTOR, "details.geogrid-legend")  # type: ignore[attr-defined]
+        assert (legend.get_attribute("open") is not None) == (size[0] > 600)
+        assert not _errors(browser)
+    finally:
+        browser.set_window_size(1000, 800)  # type: ignore[attr-defined]
+    assert checked >= 40  # the sample county's 51 grids, most with a public phone

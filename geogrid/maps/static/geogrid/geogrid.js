@@ -135,12 +135,26 @@
     return L.circleMarker(latlng, {radius: 5, className: "geogrid-building-point"});
   }
 
+  /* A card always fits below the controls down the left (zoom, search,
+   * locate: 170 px) and above the folded legend and attribution, scrolling
+   * inside when longer: on a phone the names and phones sat under the search
+   * box, and on a desktop a #grid= card was cut off at the top. */
+  function popupOptions() {
+    var top = 180, bottom = 60;
+    return {
+      maxWidth: Math.min(340, window.innerWidth - 40),
+      maxHeight: Math.max(160, window.innerHeight - top - bottom - 40),
+      autoPanPaddingTopLeft: [10, top],
+      autoPanPaddingBottomRight: [10, bottom],
+    };
+  }
+
   function polygons(data, features, group, style, kindLabel, onEach) {
     features.forEach(function (f) {
       var layer = L.geoJSON(f, {style: style(f.properties), pointToLayer: dot});
       /* Built when opened: building hundreds of cards up front cost more
        * CPU and DOM than the whole map. */
-      layer.bindPopup(function () { return card(data, f.properties, kindLabel); }, {maxWidth: 340});
+      layer.bindPopup(function () { return card(data, f.properties, kindLabel); }, popupOptions());
       byCode[f.properties.code] = layer;
       if (onEach) onEach(f, layer);
       layer.addTo(group);
@@ -149,8 +163,15 @@
 
   function show(map, layer) {
     var bounds = layer.getBounds();
-    map.fitBounds(bounds, {maxZoom: 18, padding: [20, 20]});
+    /* Not animated: a popup opened during the zoom animation was placed and
+     * panned for the old view, half off the screen. */
+    map.fitBounds(bounds, {maxZoom: 18, padding: [20, 20], animate: false});
     layer.openPopup(bounds.getCenter());
+    /* Panned clear of the controls once more when the view has settled: the
+     * first pan can be measured against a view still moving (seen on page
+     * load with a #grid= link, the card's top 160 px off the screen). */
+    var popup = layer.getPopup();
+    setTimeout(function () { if (popup && popup.isOpen()) popup.update(); }, 400);
   }
 
   /* A search box over ``index``; ``onPick(entry)`` when one is chosen. */
@@ -277,10 +298,20 @@
     if (m && byCode[m[1]]) show(map, byCode[m[1]]);
   }
 
+  function whenParsed(f) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", f);
+    else f();
+  }
+
   function draw(map, data, groups) {
     /* Plain text: a government office's page shows no flag or icon here. */
     if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
     if (data.normalizer) normalize = normalizer(data.normalizer);
+    /* The legend starts folded on a phone, where open it hid a fifth of the map. */
+    whenParsed(function () {
+      var legend = document.querySelector("details.geogrid-legend");
+      if (legend && window.matchMedia("(min-width: 601px)").matches) legend.open = true;
+    });
     data.grids.forEach(function (f) { gridProps[f.properties.code] = f.properties; });
     L.geoJSON(data.community, {
       style: {color: "#333", weight: 3, fill: false, className: "geogrid-community"},
@@ -301,7 +332,7 @@
     }, "楼栋");
     data.lanes.forEach(function (f) {
       var layer = L.geoJSON(f, {style: {color: "#8c564b", weight: 4, className: "geogrid-lane"}});
-      layer.bindPopup(function () { return card(data, f.properties, "弄巷"); }, {maxWidth: 340});
+      layer.bindPopup(function () { return card(data, f.properties, "弄巷"); }, popupOptions());
       layer.bindTooltip(el("span", null, f.properties.name), {sticky: true});
       byCode[f.properties.code] = layer;
       layer.addTo(groups.lanes);
@@ -317,7 +348,13 @@
     });
     searchControl(map, entries(data.search || []).filter(function (e) { return byCode[e.code]; }));
     locateControl(map);
-    followHash(map);
+    /* After the page's opening zoom to the community, which starts on the
+     * next frame: it ended on its own zoom and undid a #building= view (14,
+     * not 18). A frame later it is running, if it runs at all. */
+    requestAnimationFrame(function () {
+      if (map._animatingZoom) map.once("zoomend", function () { followHash(map); });
+      else followHash(map);
+    });
     window.addEventListener("hashchange", function () { followHash(map); });
   }
 
