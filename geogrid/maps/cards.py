@@ -11,6 +11,7 @@ of each, and every text from the database passes
 """
 
 import math
+import re
 from urllib.parse import quote
 
 import segno
@@ -56,14 +57,20 @@ th, td { border: .5pt solid #666; padding: 1.5mm 2.5mm; text-align: left;
   vertical-align: top }
 th { width: 28mm; background: #f3e6e6; white-space: nowrap }
 td.phone { width: 42mm; white-space: nowrap; font-variant-numeric: tabular-nums }
+td.phone a { color: inherit; text-decoration: none }
 td.duties { font-size: 10pt; color: #333; border-top: none }
 .none { color: #666 }
 footer { margin-top: auto; padding-top: 5mm }
 .supervision { font-size: 16pt; font-weight: bold; border: 1.5pt solid #b22;
   padding: 2mm 4mm; margin: 0 0 2mm }
 footer small { color: #555; font-size: 9pt }
+.sheet + .sheet { break-before: page; page-break-before: always }
 @media screen { body { background: #ddd } .sheet { background: #fff;
   padding: 15mm; width: 210mm; min-height: 297mm; margin: 5mm auto } }
+@media screen and (max-width: 600px) {
+  body { font-size: 16px } .sheet { width: auto; min-height: 0; padding: 4mm; margin: 0 0 4mm }
+  h1 { font-size: 22px } .top { flex-direction: column } .map, .qr { width: 100% }
+  .map svg { height: 60vw } th { width: auto } td.phone { width: auto } }
 """
 
 
@@ -110,7 +117,28 @@ def contact_card_page(
         map_url: what the QR code opens, from :func:`grid_map_url`; None for
             a card without a QR code.
     """
-    name = safe_text(grid.name)
+    return _document(
+        f"{safe_text(grid.name)} 便民联系卡",
+        _sheet(grid, community, supervision_phone=supervision_phone, map_url=map_url),
+    )
+
+
+def _document(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html><html lang=zh-CN><head><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width, initial-scale=1'>"
+        f"<title>{title}</title><style>{_STYLE}</style></head><body>{body}</body></html>"
+    )
+
+
+def _sheet(
+    grid: PublishedArea,
+    community: PublishedArea,
+    *,
+    supervision_phone: str,
+    map_url: str | None,
+) -> str:
+    """One card's A4 sheet."""
     supervision = (
         f"<p class=supervision>监督电话：{safe_text(supervision_phone)}</p>"
         if supervision_phone
@@ -127,17 +155,35 @@ def contact_card_page(
         else ""
     )
     return (
-        "<!DOCTYPE html><html lang=zh-CN><head><meta charset=utf-8>"
-        "<meta name=viewport content='width=device-width, initial-scale=1'>"
-        f"<title>{name} 便民联系卡</title><style>{_STYLE}</style></head><body>"
         "<main class=sheet><header><p class=kind>网格便民联系卡</p>"
-        f"<h1>{name}</h1><p class=code>{safe_text(community.name)} · "
+        f"<h1>{safe_text(grid.name)}</h1><p class=code>{safe_text(community.name)} · "
         f"网格编码 {safe_text(grid.code)}</p></header>"
         f"<div class=top><figure class=map>{grid_svg(grid, community)}</figure>"
         f"{qr}</div>"
-        f"{_contacts(grid)}<footer>{supervision}{note}</footer>"
-        "</main></body></html>"
+        f"{_contacts(grid)}<footer>{supervision}{note}</footer></main>"
     )
+
+
+PRINT_ALL = "print-all.html"
+"""The file holding every card of a community, one A4 page each (全部打印)."""
+
+
+def print_all_page(data: PublicMapData, *, base_url: str | None = "") -> str:
+    """Every grid card of a community in one document, one A4 page per grid.
+
+    For the browser's print (to paper or PDF) in one go, instead of opening
+    each grid's card: a street office posts dozens at a time.
+    """
+    sheets = "".join(
+        _sheet(
+            g,
+            data.community,
+            supervision_phone=data.supervision_phone,
+            map_url=_map_url(data, g, base_url),
+        )
+        for g in data.grids
+    )
+    return _document(f"{safe_text(data.community.name)} 网格便民联系卡", sheets)
 
 
 def cards_index(community: PublishedArea, grids: list[PublishedArea]) -> str:
@@ -152,6 +198,7 @@ def cards_index(community: PublishedArea, grids: list[PublishedArea]) -> str:
         "<!DOCTYPE html><html lang=zh-CN><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width, initial-scale=1'>"
         f"<title>{title}</title></head><body><h1>{title}</h1>"
+        f"<p><a href='{PRINT_ALL}'>全部打印（每网格一页 A4） / print all</a></p>"
         f"<ul>{links or '<li>暂无网格</li>'}</ul></body></html>"
     )
 
@@ -165,6 +212,7 @@ def community_cards(
     gives relative links (a preview), None cards without QR codes.
     """
     pages = {card_filename(g.code): _card(data, g, base_url) for g in data.grids}
+    pages[PRINT_ALL] = print_all_page(data, base_url=base_url)
     pages["index.html"] = cards_index(data.community, data.grids)
     return pages
 
@@ -186,10 +234,16 @@ def _card(data: PublicMapData, grid: PublishedArea, base_url: str | None) -> str
         grid,
         data.community,
         supervision_phone=data.supervision_phone,
-        map_url=None
-        if base_url is None
-        else grid_map_url(data.community.code, grid.code, base_url=base_url),
+        map_url=_map_url(data, grid, base_url),
     )
+
+
+def _map_url(
+    data: PublicMapData, grid: PublishedArea, base_url: str | None
+) -> str | None:
+    if base_url is None:
+        return None
+    return grid_map_url(data.community.code, grid.code, base_url=base_url)
 
 
 def qr_svg(text: str) -> str:
@@ -257,6 +311,14 @@ def _path(geometry: BaseGeometry | None) -> str:
     return "".join(rings)
 
 
+def _phone(phone: str) -> str:
+    """A number to tap on a phone (printed as plain text); a masked one stays text."""
+    text = safe_text(phone)
+    if not re.fullmatch(r"\+?[0-9][0-9 -]{5,}[0-9]", phone):
+        return text
+    return f"<a href='tel:{re.sub(r'[ -]', '', phone)}'>{text}</a>"
+
+
 def _contacts(grid: PublishedArea) -> str:
     """The table of posted roles: title, name, phone, then the duties below."""
     rows = []
@@ -270,7 +332,7 @@ def _contacts(grid: PublishedArea) -> str:
         rows.append(
             f"<tbody><tr><th>{safe_text(shown.get('title', ''))}</th>"
             f"<td>{safe_text(shown.get('name', ''))}</td>"
-            f"<td class=phone>{safe_text(shown.get('phone', ''))}</td></tr>"
+            f"<td class=phone>{_phone(shown.get('phone', ''))}</td></tr>"
             f"{duties}</tbody>"
         )
     if not rows:

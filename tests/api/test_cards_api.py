@@ -33,3 +33,19 @@ def test_card_of_a_bad_grid(client: TestClient, path: str, status: int) -> None:
 
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_every_card_of_a_community_is_served_to_print_at_once(
+    client: TestClient,
+) -> None:
+    response = client.get("/maps/cards/620899001001/print-all.html")
+
+    assert response.status_code == 200
+    assert response.text.count("<main class=sheet>") == response.text.count(
+        "620899001001.html#grid="
+    )
+    assert "<h1>东街社区第1网格</h1>" in response.text
+    assert (
+        f"http://testserver/maps/public/620899001001.html#grid={GRID}" in response.text
+    )
+    assert client.get("/maps/cards/620899001099/print-all.html").status_code == 404

@@ -470,3 +470,54 @@ def test_every_grid_link_shows_its_worker_phone_uncovered(
     finally:
         browser.set_window_size(1000, 800)  # type: ignore[attr-defined]
     assert checked >= 40  # the sample county's 51 grids, most with a public phone
+
+
+def test_print_all_cards_is_one_a4_page_per_grid(
+    sample_db: Bind, tmp_path: Path, browser: object
+) -> None:
+    """A street office prints a community's cards in one go, one sheet each."""
+    import base64
+    import re
+
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    from geogrid.maps.cards import PRINT_ALL, community_cards
+
+    data = public_map_data(sample_db, COMMUNITY)
+    for name, page in community_cards(
+        data, base_url="https://grid.example.gov.cn"
+    ).items():
+        (tmp_path / name).write_text(page, "utf-8")
+    _open(browser, tmp_path / PRINT_ALL)
+    options = PrintOptions()
+    options.page_height, options.page_width = 29.7, 21.0
+    pdf = base64.b64decode(browser.print_page(options))  # type: ignore[attr-defined]
+
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert pages == len(data.grids) > 1
+
+
+def test_a_card_fits_a_phone_and_its_numbers_are_tappable(
+    sample_db: Bind, tmp_path: Path, browser: object
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from geogrid.maps.cards import card_filename, community_cards
+
+    data = public_map_data(sample_db, COMMUNITY)
+    for name, page in community_cards(
+        data, base_url="https://grid.example.gov.cn"
+    ).items():
+        (tmp_path / name).write_text(page, "utf-8")
+    browser.set_window_size(390, 844)  # type: ignore[attr-defined]
+    try:
+        _open(browser, tmp_path / card_filename(data.grids[0].code))
+        overflow = browser.execute_script(  # type: ignore[attr-defined]
+            "return document.documentElement.scrollWidth - innerWidth"
+        )
+        links = browser.find_elements(By.CSS_SELECTOR, "td.phone a")  # type: ignore[attr-defined]
+    finally:
+        browser.set_window_size(1000, 800)  # type: ignore[attr-defined]
+    assert overflow <= 0  # nothing cut off at the right
+    assert links
+    assert all(a.get_attribute("href").startswith("tel:1") for a in links)

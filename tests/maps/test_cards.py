@@ -45,7 +45,8 @@ def test_card_names_the_grid_and_its_posted_contacts(sample_db: Bind) -> None:
     assert f"网格编码 {GRID}" in page
     row = re.search(r"<th>网格长</th><td>(.*?)</td><td class=phone>(.*?)</td>", page)
     assert row is not None
-    assert row.groups() == ("何婷", "13800009756")  # her phone is public
+    # Her phone is public: a number to tap on a phone.
+    assert row.groups() == ("何婷", "<a href='tel:13800009756'>13800009756</a>")
     assert f"监督电话：{SUPERVISION}" in page
 
 

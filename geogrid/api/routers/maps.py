@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from geogrid.api.deps import BindDep, CheckOptionsDep, SettingsDep, TilesDep, require
 from geogrid.domain.access import Caller, Role
-from geogrid.maps.cards import grid_card
+from geogrid.maps.cards import grid_card, print_all_page
 from geogrid.maps.coverage import coverage_map
 from geogrid.maps.public import public_map
 from geogrid.maps.staff import staff_map
@@ -98,3 +98,17 @@ def card_page(
     # Without a configured base the QR points back at this server's public map.
     base = settings.public_base_url or str(request.base_url)
     return HTMLResponse(grid_card(data, code, base_url=base))
+
+
+@router.get(
+    "/cards/{code}/print-all.html",
+    response_class=HTMLResponse,
+    summary="社区全部网格联系卡（每网格一页 A4）/ every card of a community, to print",
+)
+def print_all_cards(
+    request: Request, bind: BindDep, settings: SettingsDep, code: Code
+) -> HTMLResponse:
+    """Every grid card of the community coded ``code``, one A4 page each."""
+    data = public_map_data(bind, code)
+    base = settings.public_base_url or str(request.base_url)
+    return HTMLResponse(print_all_page(data, base_url=base))
