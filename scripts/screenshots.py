@@ -14,17 +14,19 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from geogrid.config import Settings
 from geogrid.domain.access import Role
 from geogrid.maps.base import write_site
 from geogrid.maps.cards import community_cards
 from geogrid.maps.coverage import coverage_map
-from geogrid.maps.public import public_map
+from geogrid.maps.layers import search_entries
+from geogrid.maps.public import index_page, public_map
 from geogrid.maps.staff import staff_map
 from geogrid.services.coverage import check_options, run_check
 from geogrid.services.demo import build_sample
-from geogrid.services.publishing import public_map_data
+from geogrid.services.publishing import communities, public_map_data
 from geogrid.store.engine import init_db, make_engine
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "img"
@@ -55,6 +57,7 @@ def shoot(
     *,
     size: tuple[int, int] = (1200, 800),
     search: str = "",
+    enter: bool = False,
     fragment: str = "",
 ) -> None:
     """Open ``page`` (optionally at a #fragment, with a search typed) and save a PNG."""
@@ -63,10 +66,12 @@ def shoot(
         chrome.get(page.as_uri() + fragment)
         time.sleep(1.0)
         if search:
-            chrome.find_element(By.CSS_SELECTOR, ".geogrid-search input").send_keys(
-                search
-            )
+            box = chrome.find_element(By.CSS_SELECTOR, ".geogrid-search input")
+            box.send_keys(search)
             time.sleep(0.3)
+            if enter:
+                box.send_keys(Keys.ENTER)
+                time.sleep(1.5)
         chrome.save_screenshot(str(OUT / f"{name}.png"))
     finally:
         chrome.quit()
@@ -98,11 +103,26 @@ def main() -> None:
         )
         for name, text in community_cards(public_map_data(engine, COMMUNITY)).items():
             (site / name).write_text(text, encoding="utf-8")
+        listed = communities(engine)
+        everyone = {code: public_map_data(engine, code) for code, _ in listed}
+        searches = {code: search_entries(d) for code, d in everyone.items()}
+        (site / "index.html").write_text(index_page(listed, searches), "utf-8")
+        home = next(
+            b
+            for b in everyone[COMMUNITY].buildings
+            if b.estate and b.name.endswith("号楼")
+        )
+        typed = home.name.replace(home.estate, home.estate + " ").replace("号楼", "栋")
         OUT.mkdir(parents=True, exist_ok=True)
         shoot(site / "public.html", "public-map", fragment=f"#grid={COMMUNITY}003")
         shoot(
-            site / "public.html", "public-map-phone", size=(390, 760), search="东关巷"
+            site / "public.html",
+            "public-map-phone",
+            size=(390, 760),
+            search=f"{typed}2单元501室",
+            enter=True,
         )
+        shoot(site / "index.html", "index-phone", size=(390, 760), search=typed)
         shoot(site / "staff.html", "staff-map", fragment="#grid=620899001005001")
         shoot(site / "coverage.html", "coverage-map")
         shoot(site / f"{COMMUNITY}001-card.html", "contact-card", size=(820, 1160))
