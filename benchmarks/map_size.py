@@ -28,7 +28,8 @@ Variants:
 Measured: the page's HTML bytes and its gzip (level 6, as an intranet nginx
 would send it); the scripts beside the page are the same for both variants
 (Leaflet 148 KB, jQuery 88 KB, geogrid.js 9 KB). In headless Chromium (no
-network, no tiles, 1000 x 800): ``load`` = loadEventEnd after navigation
+network, no tiles, a phone's 390 x 844 viewport unless --viewport says
+otherwise): ``load`` = loadEventEnd after navigation
 start; ``drawn`` = performance.now() at the second animation frame after
 every expected SVG path (community, grids, 小区, buildings, lanes, centres)
 is in the DOM, i.e. once they have been painted; ``wall`` = driver.get plus
@@ -49,7 +50,7 @@ per role and the plain page once per card.
 
 Usage: .venv/bin/python benchmarks/map_size.py [--runs 3] [--seed 7]
        [--cols 20] [--rows 10] [--buildings-per-grid 100] [--no-browser]
-       [--keep DIR]
+       [--viewport 390x844] [--keep DIR]
 """
 
 import argparse
@@ -493,7 +494,7 @@ def write(pages: dict[str, folium.Map], out: Path) -> dict[str, Path]:
 
 
 @contextmanager
-def chromium() -> Iterator[Any]:
+def chromium(viewport: tuple[int, int] = (390, 844)) -> Iterator[Any]:
     """Headless Chromium as tests/maps/conftest.py starts it: no network at all."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -514,7 +515,7 @@ def chromium() -> Iterator[Any]:
         "--disable-sync",
         "--proxy-server=127.0.0.1:9",
         "--proxy-bypass-list=<-loopback>",
-        "--window-size=1000,800",
+        f"--window-size={viewport[0]},{viewport[1]}",
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -813,6 +814,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10)
     parser.add_argument("--buildings-per-grid", type=int, default=100)
     parser.add_argument("--no-browser", action="store_true", help="sizes only")
+    parser.add_argument(
+        "--viewport",
+        default="390x844",
+        help="WIDTHxHEIGHT of the browser window (a phone by default; 1000x800 a desktop)",
+    )
     parser.add_argument("--keep", type=Path, help="write the pages here and keep them")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -848,10 +854,12 @@ def main() -> None:
         if args.no_browser:
             measure(None, everything, 0)
         else:
-            with chromium() as browser:
+            width, height = (int(v) for v in args.viewport.lower().split("x"))
+            with chromium((width, height)) as browser:
                 measure(browser, everything, args.runs)
         print(
             f"{args.runs} loads of {len(everything)} pages in {time.perf_counter() - t0:.0f} s"
+            f" (viewport {args.viewport})"
         )
         largest = max(range(len(a_ours)), key=lambda n: len(a_ours[n].html))
         big = list(county.values())[largest].community.name

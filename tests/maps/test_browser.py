@@ -521,3 +521,36 @@ def test_a_card_fits_a_phone_and_its_numbers_are_tappable(
     assert overflow <= 0  # nothing cut off at the right
     assert links
     assert all(a.get_attribute("href").startswith("tel:1") for a in links)
+
+
+def test_grid_labels_never_print_over_each_other_on_a_phone(
+    sample_db: Bind, tmp_path: Path, browser: object
+) -> None:
+    """At each community's first zoom on a phone, visible grid names do not overlap."""
+    from geogrid.services.publishing import communities
+
+    listed = communities(sample_db)
+    data = {code: public_map_data(sample_db, code) for code, _ in listed}
+    write_site({code: public_map(d) for code, d in data.items()}, tmp_path)
+    overlaps = (
+        "const r = [...document.querySelectorAll('.grid-label')]"
+        ".filter(e => getComputedStyle(e).visibility !== 'hidden')"
+        ".map(e => e.getBoundingClientRect());"
+        "let n = 0;"
+        "for (let i = 0; i < r.length; i++) for (let j = 0; j < i; j++)"
+        "  if (r[i].left < r[j].right && r[j].left < r[i].right"
+        "      && r[i].top < r[j].bottom && r[j].top < r[i].bottom) n++;"
+        "return [r.length, n];"
+    )
+    browser.set_window_size(390, 844)  # type: ignore[attr-defined]
+    try:
+        for code in data:
+            _open(browser, tmp_path / f"{code}.html")
+            browser.execute_async_script(  # type: ignore[attr-defined]
+                "setTimeout(arguments[arguments.length - 1], 500)"
+            )
+            shown, clashes = browser.execute_script(overlaps)  # type: ignore[attr-defined]
+            assert shown >= 1, code
+            assert clashes == 0, code
+    finally:
+        browser.set_window_size(1000, 800)  # type: ignore[attr-defined]

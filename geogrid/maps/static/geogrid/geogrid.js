@@ -298,6 +298,25 @@
     if (m && byCode[m[1]]) show(map, byCode[m[1]]);
   }
 
+  /* Grid labels that would overlap one already shown are hidden until a
+   * zoom parts them: at a community's first zoom on a phone, names printed
+   * over each other could be read as neither. In the grids' own order. */
+  var labelled = [];
+  function declutter(layers) {
+    var kept = [];
+    layers.forEach(function (layer) {
+      var tip = layer.getTooltip(), node = tip && tip.getElement();
+      if (!node) return;
+      node.style.visibility = "";
+      var r = node.getBoundingClientRect();
+      var clash = kept.some(function (k) {
+        return r.left < k.right && k.left < r.right && r.top < k.bottom && k.top < r.bottom;
+      });
+      if (clash) node.style.visibility = "hidden";
+      else kept.push(r);
+    });
+  }
+
   function whenParsed(f) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", f);
     else f();
@@ -323,7 +342,10 @@
       layer.bindTooltip(el("span", null, f.properties.name), {
         permanent: true, direction: "center", className: "grid-label",
       });
+      labelled.push(layer);
     });
+    map.on("zoomend", function () { declutter(labelled); });
+    requestAnimationFrame(function () { declutter(labelled); });
     polygons(data, data.estates, groups.estates, function () {
       return {color: "#555", weight: 1, dashArray: "4 3", fill: false, className: "geogrid-estate"};
     }, "小区");
