@@ -8,6 +8,7 @@ until the geometry of their finding changes.
 """
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -91,7 +92,9 @@ def run_check(
     now = utcnow()
     scope = community or "all"
     with session_scope(bind) as session:
-        data = _load(session, options, community=community)
+        data = _load(
+            session, options, communities=None if community is None else [community]
+        )
         findings = compute_findings(data, options)
         findings = _identify(findings, data, coverage_store.exceptions(session))
         if community is not None:
@@ -124,25 +127,26 @@ def run_check(
 
 
 def _load(
-    session: Any, options: CheckOptions, *, community: str | None = None
+    session: Any, options: CheckOptions, *, communities: Sequence[str] | None = None
 ) -> dict[str, Any]:
-    """What the rules read: the city, or what one community's findings depend on.
+    """What the rules read: the city, or what some communities' findings depend on.
 
-    For a community, every area is read (a city has a few thousand) but
-    buildings, addresses and lanes only around the community, and centres as
-    far out as the widest service radius: each rule judges a feature by the
-    areas and neighbours within those reaches, so the community's findings
-    are those of a full run (tests hold it on both backends).
+    For communities, every area is read (a city has a few thousand) but
+    buildings, addresses and lanes only around them, and centres as far out
+    as the widest service radius: each rule judges a feature by the areas
+    and neighbours within those reaches, so the communities' findings are
+    those of a full run (tests hold it on both backends).
 
     Raises:
-        NotFound: ``community`` names no current community.
+        NotFound: a code of ``communities`` names no current community.
     """
     areas = area_store.areas_frame(session)
     near = far = None
-    if community is not None:
-        own = areas[(areas["code"] == community) & (areas["level"] == "community")]
-        if own.empty:
-            raise NotFound("area_not_found", code=community)
+    if communities is not None:
+        own = areas[areas["code"].isin(communities) & (areas["level"] == "community")]
+        for code in communities:
+            if code not in set(own["code"]):
+                raise NotFound("area_not_found", code=code)
         bounds = own.total_bounds
         near = _grown(bounds, options.assign.tolerance_m)
         far = _grown(bounds, max([0.0, *options.radii_m.values()]))
@@ -430,7 +434,9 @@ def check_with_grids(
             EPSG:4326: every grid of ``communities`` as it would be.
     """
     with session_scope(bind) as session:
-        data = _load(session, options)
+        # Read around the plan's communities, not the city: a planner's
+        # preview on a city of a million addresses loaded all of them, twice.
+        data = _load(session, options, communities=communities or None)
         accepted = coverage_store.exceptions(session)
     scope = set(communities)
     before = _identify(compute_findings(data, options), data, accepted)

@@ -5,6 +5,8 @@ import json
 import pandas as pd
 import pytest
 
+import geopandas as gpd
+
 from geogrid.errors import NotFound
 from geogrid.services.coverage import (
     CheckOptions,
@@ -117,7 +119,7 @@ def test_a_community_read_alone_gives_the_full_runs_findings(sample_db: Bind) ->
 def test_a_community_reads_its_surroundings_not_the_county(sample_db: Bind) -> None:
     with session_scope(sample_db) as session:
         county = _load(session, CheckOptions())
-        one = _load(session, CheckOptions(), community="620899001006")
+        one = _load(session, CheckOptions(), communities=["620899001006"])
 
     for layer in ("buildings", "addresses"):
         assert 0 < len(one[layer]) < len(county[layer]) / 2
@@ -300,3 +302,46 @@ def test_a_finding_at_its_target_is_stored_by_reference_and_read_at_its_outline(
     assert copies == 0
     expected = vacant.sort_values("key").geometry.to_wkb().tolist()
     assert stored[stored["rule"] == "role_vacant"]["wkb"].tolist() == expected
+
+
+def test_a_plan_preview_reads_its_communities_and_foresees_as_the_city_would(
+    sample_db: Bind, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """check_with_grids read the whole city (twice over) for one community's plan."""
+    from geogrid.services import coverage
+    from geogrid.store import areas as area_store
+
+    scope = ["620899001004"]  # vacant roles: findings before and after
+    with session_scope(sample_db) as session:
+        areas = area_store.areas_frame(session)
+    grids = areas[(areas["level"] == "grid") & areas["parent_code"].isin(scope)]
+    # The plan: the first two grids merged into one.
+    first, second = grids.iloc[0], grids.iloc[1]
+    planned = gpd.GeoDataFrame(
+        {
+            "code": [first["code"], *grids["code"].iloc[2:]],
+            "name": [first["name"], *grids["name"].iloc[2:]],
+            "parent_code": scope[0],
+        },
+        geometry=[first.geometry.union(second.geometry), *grids.geometry.iloc[2:]],
+        crs=4326,
+    )
+    read: list[object] = []
+    load = coverage._load
+
+    def spy(session: object, options: CheckOptions, **kwargs: object) -> object:
+        read.append(kwargs.get("communities"))
+        return load(session, options, **kwargs)
+
+    monkeypatch.setattr(coverage, "_load", spy)
+    scoped = coverage.check_with_grids(sample_db, CheckOptions(), scope, planned)
+    monkeypatch.setattr(
+        coverage, "_load", lambda session, options, **_: load(session, options)
+    )
+    city = coverage.check_with_grids(sample_db, CheckOptions(), scope, planned)
+
+    assert read == [scope]
+    for mine, whole in ((scoped.before, city.before), (scoped.after, city.after)):
+        assert len(whole)
+        pd.testing.assert_frame_equal(_comparable(mine), _comparable(whole))
+    assert set(scoped.removed["key"]) == set(city.removed["key"])
