@@ -63,13 +63,16 @@ def role_findings(
         holders = np.array(
             [
                 counts.get((role.key, role.attaches_to, code), 0)
-                for code in of_level["code"]
+                for code in of_level["code"].tolist()
             ],
             dtype=int,
         )
         measure = {"role": role.key, "title": role.title, "required": role.required}
         for code, parent, n in zip(
-            of_level["code"], of_level["parent_code"], holders, strict=True
+            of_level["code"].tolist(),
+            of_level["parent_code"].tolist(),
+            holders,
+            strict=True,
         ):
             if n < role.required:
                 rows.append(

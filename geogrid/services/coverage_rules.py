@@ -23,7 +23,7 @@ from geogrid.spatial.coverage import (
     service_coverage,
     service_findings,
 )
-from geogrid.spatial.crs import STORAGE_CRS
+from geogrid.spatial.crs import STORAGE_CRS, projected_points
 
 UNASSIGNED = ("outside", "ambiguous", "no_geometry")
 
@@ -68,8 +68,13 @@ def compute_findings(data: dict[str, Any], options: CheckOptions) -> gpd.GeoData
     estate_links = assign_buildings(
         buildings_m[["code", "geometry"]], estates_m, rule=rule.rule
     )
-    # Projected once: a city's million points took a second per projection.
-    addresses_m = data["addresses"][["code", "geometry"]].to_crs(metric)
+    addresses = data["addresses"]  # code and lon/lat: points made in metres
+    addresses_m = gpd.GeoDataFrame(
+        {"code": addresses["code"].to_numpy()},
+        geometry=projected_points(addresses["x"], addresses["y"], metric),
+        index=addresses.index,
+        crs=metric,
+    )
     address_links = assign_addresses(
         addresses_m,
         buildings_m[["code", "geometry"]].assign(
@@ -357,7 +362,9 @@ def _targets(
     targets = pd.concat(frames, ignore_index=True)
     targets["households"] = [
         households.get((lvl, c), 0)
-        for lvl, c in zip(targets["level"], targets["code"], strict=True)
+        for lvl, c in zip(
+            targets["level"].tolist(), targets["code"].tolist(), strict=True
+        )
     ]
     return targets
 
@@ -374,7 +381,9 @@ def _with_geometry(
         **dict(zip(buildings["code"], buildings.geometry, strict=True)),
         **dict(zip(areas["code"], areas.geometry, strict=True)),
     }
-    geoms = [where.get(codes[0]) if codes else None for codes in findings["codes"]]
+    geoms = [
+        where.get(codes[0]) if codes else None for codes in findings["codes"].tolist()
+    ]
     return gpd.GeoDataFrame(
         findings,
         geometry=gpd.GeoSeries(geoms, index=findings.index, crs=areas.crs),

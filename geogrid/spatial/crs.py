@@ -320,6 +320,28 @@ def to_storage(geoms: gpd.GeoSeries, spec: CrsSpec) -> gpd.GeoSeries:
     return gpd.GeoSeries(values, index=geoms.index, crs=STORAGE_CRS, name=geoms.name)
 
 
+def projected_points(
+    x: ArrayLike, y: ArrayLike, crs: pyproj.CRS, *, source: str = STORAGE_CRS
+) -> np.ndarray:
+    """Points from ``source`` coordinates, made directly in ``crs``; None where NaN.
+
+    The numbers ``GeoSeries.to_crs`` gives (the same always-xy transformer),
+    without making every point twice: a city's million addresses as lon/lat
+    points and then their projected copies cost 1.5 s.
+
+    Examples:
+        >>> p = projected_points([116.4, np.nan], [39.9, np.nan], pyproj.CRS("EPSG:3857"))
+        >>> round(p[0].x), p[1] is None
+        (12957589, True)
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    to = pyproj.Transformer.from_crs(source, crs, always_xy=True)
+    px, py = to.transform(x, y)
+    geoms = shapely.points(px, py)
+    geoms[np.isnan(x) | np.isnan(y)] = None
+    return geoms
+
+
 def _bounds(geoms: gpd.GeoSeries) -> np.ndarray:
     # None and empty geometries get NaN bounds, which fail every test below.
     return shapely.bounds(np.asarray(geoms.array))

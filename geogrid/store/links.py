@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from geogrid.store.frames import (
     BULK_ROWS,
     bookkeeping_paused,
     read_frame,
+    read_table,
     rows_frame,
     wkb_of,
     xy_of,
@@ -90,17 +92,21 @@ def addresses_frame(
 
 def address_points(
     session: Session, *, bbox: tuple[float, ...] | None = None
-) -> gpd.GeoDataFrame:
-    """Addresses' codes and points only: what the coverage rules read of them.
+) -> pd.DataFrame:
+    """Addresses' codes and lon/lat (``x``, ``y``; NaN without a point) only.
 
-    Texts and stored links are left in the database: the check assigns the
-    points itself, and for a city's million addresses the texts alone cost
-    more to fetch than the points.
+    What the coverage rules read of them: texts and stored links stay in the
+    database (the check assigns the points itself; for a city's million
+    addresses the texts alone cost more to fetch than the points), and the
+    points are made only once projected, not first in lon/lat as well.
     """
     stmt = select(Address.code, *xy_of(Address.geom)).order_by(Address.code)
     if bbox is not None:
         stmt = stmt.where(in_bbox(session, Address, bbox))
-    return read_frame(session, stmt, points=True)
+    frame = read_table(session, stmt)
+    for axis in ("x", "y"):
+        frame[axis] = frame[axis].to_numpy(dtype=float, na_value=np.nan)
+    return frame
 
 
 def address_text_chunks(session: Session, size: int = 20_000) -> Iterator[pd.DataFrame]:

@@ -337,3 +337,21 @@ def test_local_crs_of_nothing_is_an_error():
     with pytest.raises(InvalidInput) as caught:
         local_crs(gpd.GeoSeries([None, Point()]))
     assert caught.value.code == "geometry_empty"
+
+
+def test_projected_points_are_to_crs_to_the_last_digit() -> None:
+    from geogrid.spatial.crs import local_crs, projected_points
+
+    rng = np.random.default_rng(15)
+    x, y = rng.uniform(107, 108, 500), rng.uniform(35, 36, 500)
+    x[7] = y[7] = np.nan
+    lonlat = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=4326)
+    lonlat.iloc[7] = None
+    metric = local_crs(lonlat.dropna())
+
+    made = projected_points(x, y, metric)
+    expected = lonlat.to_crs(metric).to_numpy()
+
+    assert made[7] is None
+    keep = np.arange(500) != 7
+    assert shapely.equals_exact(made[keep], expected[keep], tolerance=0).all()
