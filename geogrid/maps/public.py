@@ -47,6 +47,10 @@ def public_map(data: PublicMapData, *, tiles: BaseMap = OFFLINE) -> OfflineMap:
     return page
 
 
+INDEX_BUILDINGS_MAX = 20_000
+"""Above this many buildings the index searches 小区, grids and lanes only."""
+
+
 def index_page(
     communities: list[tuple[str, str]],
     searches: Mapping[str, list[tuple[str, str, str]]] | None = None,
@@ -64,7 +68,12 @@ def index_page(
         for community, entries in (searches or {}).items()
         if community in order
         for label, kind, code in entries
+        if kind != "地址"  # doors are searched on the community's own page
     ]
+    if sum(row[1] == "楼栋" for row in rows) > INDEX_BUILDINGS_MAX:
+        # A city's 100,000 buildings would make a page of megabytes for a
+        # phone: its 小区, grids and lanes lead to the right community page.
+        rows = [row for row in rows if row[1] != "楼栋"]
     data = {
         "communities": [list(c) for c in communities],
         "search": rows,

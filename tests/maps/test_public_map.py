@@ -237,3 +237,27 @@ def test_simplified_grids_keep_their_shared_edges(sample_db: Bind) -> None:
             assert shapely.intersection(a, b).area < 1e-12
     exact = shapely.union_all([g.geometry for g in data.grids]).area
     assert shapely.union_all(drawn).area == pytest.approx(exact, rel=1e-3)
+
+
+def test_the_index_of_a_city_leaves_buildings_to_the_community_pages(
+    sample_db: Bind, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A city's index would list 100,000 buildings and a million doors to a phone."""
+    from geogrid.maps import public
+    from geogrid.maps.layers import search_entries
+    from geogrid.services.publishing import communities
+
+    listed = communities(sample_db)
+    searches = {c: search_entries(public_map_data(sample_db, c)) for c, _ in listed}
+    n_buildings = sum(k == "楼栋" for e in searches.values() for _, k, _ in e)
+
+    def kinds(page: str) -> set[str]:
+        rows = json.loads(re.search(r"searchSite\((.*)\);</script>", page)[1])["search"]
+        return {row[1] for row in rows}
+
+    county = kinds(public.index_page(listed, searches))
+    monkeypatch.setattr(public, "INDEX_BUILDINGS_MAX", n_buildings - 1)
+    city = kinds(public.index_page(listed, searches))
+
+    assert county == {"网格", "小区", "楼栋", "弄巷"}  # doors: on each community's page
+    assert city == {"网格", "小区", "弄巷"}
