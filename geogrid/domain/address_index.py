@@ -166,6 +166,19 @@ class _Groups:
         return _EMPTY
 
 
+def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """The sorted union of row-id groups.
+
+    One group is returned as it is (a :class:`_Groups` slice is sorted and
+    unique): sorting it again cost 5 ms a query where one 小区 name covers
+    100,000 addresses (城市花园1区 … 城市花园2500区 share their key).
+    """
+    nonempty = [p for p in parts if len(p)]
+    if len(nonempty) == 1:
+        return nonempty[0]
+    return np.unique(np.concatenate([*nonempty, _EMPTY]))
+
+
 def _encode(values: Sequence[str], vocab: dict[str, int]) -> np.ndarray:
     """Integer codes of ``values``, growing ``vocab``; "" is always 0."""
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
@@ -427,8 +440,7 @@ class AddressIndex:
             fallback = self.b_by["building"].get(q.code["building"])[:_FALLBACK]
             b_parts.append(fallback)
             a_parts += [self.in_bld.get(int(b) + 1) for b in fallback]
-        a_rows = np.unique(np.concatenate([*a_parts, _EMPTY]))
-        return a_rows, np.unique(np.concatenate([*b_parts, _EMPTY]))
+        return _union(a_parts), _union(b_parts)
 
     def _score(self, table: _Table, ids: np.ndarray, q: _Query) -> np.ndarray:
         col = {f: c[ids] for f, c in table.col.items()}

@@ -288,3 +288,15 @@ def test_an_address_candidate_names_the_building_it_is_stored_in(
         row["code"],
         row["building_code"],
     )
+
+
+def test_one_group_of_rows_is_taken_as_it_is_and_several_are_merged() -> None:
+    """One 小区 key can hold 100,000 rows: re-sorting them cost 5 ms a query."""
+    import numpy as np
+
+    from geogrid.domain.address_index import _union
+
+    one = np.array([2, 5, 9])
+    assert _union([one, one[:0]]) is one
+    assert _union([np.array([5, 7]), one]).tolist() == [2, 5, 7, 9]
+    assert _union([]).tolist() == []
