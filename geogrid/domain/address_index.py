@@ -35,7 +35,7 @@ MARGIN = 0.08  # … and this much more than the next different target
 _VARIANT = 0.9  # 巷 for 弄, 街 for 路, an estate name typed where a road was expected
 _FUZZY = 0.75  # fuzzy names are scaled below THRESHOLD: never confident on their own
 _SCAN = 0.75  # a known name found inside text the parser could not place
-_MAX_QUERY = 128  # addresses are short; longer input is cut, not scanned
+MAX_QUERY = 128  # addresses are short; longer input is cut, not scanned
 _FALLBACK = 500  # buildings tried when a query names no estate or road
 # Factors for a component (left out of the query, missing from the stored row,
 # conflicting). Leaving out the estate keeps a bare 3号楼 below THRESHOLD.
@@ -330,7 +330,7 @@ class AddressIndex:
             clearly right. Never raises on any string.
         """
         query = text if isinstance(text, str) else ""
-        norm = normalize_address(query[:_MAX_QUERY])
+        norm = normalize_address(query[:MAX_QUERY])
         parts = parse_normalized(norm)
         if not norm or limit < 1:
             return AddressMatch(query, parts, (), is_confident=False)

@@ -109,6 +109,19 @@ def address_points(
     return frame
 
 
+def addresses_with_text(
+    session: Session, text: str, *, limit: int
+) -> list[tuple[str, str, str | None]]:
+    """(code, text, building) of up to ``limit`` addresses stored with exactly ``text``."""
+    stmt = (
+        select(Address.code, Address.text, Address.building_code)
+        .where(Address.text == text)
+        .order_by(Address.code)
+        .limit(limit)
+    )
+    return [(r[0], r[1], r[2]) for r in session.execute(stmt)]
+
+
 def address_text_chunks(session: Session, size: int = 20_000) -> Iterator[pd.DataFrame]:
     """Every address's code, text and building, ``size`` rows at a time (the address index).
 

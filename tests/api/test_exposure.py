@@ -38,6 +38,7 @@ PATH_VALUES = {
     "/maps/staff/{code}.html": [COMMUNITY],
     "/maps/coverage/{code}.html": [COMMUNITY],
     "/maps/cards/{code}.html": [GRID],
+    "/maps/cards/{code}/print-all.html": [COMMUNITY],
     # The read-only sample holds no plan (these answer 404); test_plans_api
     # probes a real plan's diff, map and notice as a planner.
     "/plans/{plan_id}": ["1"],

@@ -12,7 +12,7 @@ from geogrid.errors import InvalidInput
 from geogrid.services.imports import ImportOptions, import_features
 from geogrid.services.lookup import LookupService, Snapshot
 from geogrid.spatial.crs import wgs84_to_bd09, wgs84_to_gcj02
-from geogrid.store.engine import Bind
+from geogrid.store.engine import Bind, session_scope
 
 # Building 东大街1号 of 东街社区第1网格 and its point-on-surface.
 BUILDING = "620899001001-B0001"
@@ -276,3 +276,40 @@ def test_this_process_reads_its_own_write_at_once(
     service.data_changed()
 
     assert service.snapshot().version > before.version
+
+
+def test_an_address_typed_as_stored_is_answered_before_the_index_exists(
+    sample_db: Bind,
+) -> None:
+    """On a city the index takes 15 s to build: a stored address need not wait for it."""
+    from sqlalchemy import text
+
+    with session_scope(sample_db) as session:
+        code, stored = session.execute(
+            text(
+                "SELECT code, original_text FROM address ORDER BY code LIMIT 1 OFFSET 40"
+            )
+        ).one()
+    early = LookupService(sample_db)
+    answer = early.address(stored, caller=Role.STAFF)
+    snap = early.snapshot()
+
+    assert not snap.has_addresses  # no index was built for it
+    assert answer.found
+    assert answer.address is not None
+    assert answer.address.code == code
+    full = LookupService(sample_db)
+    full.address_index(full.snapshot())
+    indexed = full.address(stored, caller=Role.STAFF)
+    assert indexed.address is not None
+    assert indexed.address.code == code
+    assert answer.chain == indexed.chain
+
+    # Typed another way (without the province), it waits for the index,
+    # which finds it all the same.
+    shorter = stored.removeprefix("甘肃省")
+    assert shorter != stored
+    other = early.address(shorter, caller=Role.STAFF)
+    assert snap.has_addresses
+    assert other.address is not None
+    assert other.address.code == code
