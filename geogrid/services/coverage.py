@@ -158,20 +158,19 @@ def _load(
     scheme = active_scheme(session, default=options.default_scheme)
     # The projection follows the areas (the whole city either way), so a
     # community's measures are the full run's to the last digit.
+    located = addresses[addresses["x"].notna()]
     everything = (
-        areas.geometry
+        areas.geometry.to_numpy()
         if len(areas)
-        else pd.concat(
+        else np.concatenate(
             [
-                buildings.geometry,
-                gpd.GeoSeries(gpd.points_from_xy(addresses["x"], addresses["y"])).loc[
-                    addresses["x"].notna().to_numpy()
-                ],
+                buildings.geometry.to_numpy(),
+                gpd.points_from_xy(located["x"], located["y"]).to_numpy(),
             ]
         )
     )
     metric = (
-        local_crs(gpd.GeoSeries(everything.to_numpy(), crs=STORAGE_CRS))
+        local_crs(gpd.GeoSeries(everything, crs=STORAGE_CRS))
         if len(everything)
         else None
     )

@@ -30,7 +30,9 @@ def test_map_cards_writes_a_card_per_grid_and_an_index(
 
     assert result.exit_code == 0
     written = sorted(p.name for p in tmp_path.glob("*.html"))
-    assert written == sorted(["index.html", *[f"{g}-card.html" for g in grids]])
+    assert written == sorted(
+        ["index.html", "print-all.html", *[f"{g}-card.html" for g in grids]]
+    )
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert all(f"href='{g}-card.html'" in index for g in grids)
     card = (tmp_path / f"{GRID}-card.html").read_text(encoding="utf-8")
