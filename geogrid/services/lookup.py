@@ -145,6 +145,9 @@ class LookupService:
         self._checked: dict[datetime | None, float] = {}
         self._snapshots: dict[datetime | None, Snapshot] = {}
         self._lock = Lock()
+        # Its own lock: a request waiting for the snapshot must not queue
+        # behind the 15 s address index a warm-up builds right after it.
+        self._index_lock = Lock()
         self._transformers: dict[str, pyproj.Transformer] = {}
         self._wrote = False
         self._rebuilding: Thread | None = None
@@ -236,7 +239,7 @@ class LookupService:
     def address_index(self, snap: Snapshot) -> AddressIndex:
         """The address index of a snapshot, built on first use (it is the costly part)."""
         if snap._addresses is None:
-            with self._lock:
+            with self._index_lock:
                 if snap._addresses is None:  # another thread may have built it
                     self._build_address_index(snap)
                     _settle_memory()
