@@ -144,8 +144,9 @@ def _load(
     near = far = None
     if communities is not None:
         own = areas[areas["code"].isin(communities) & (areas["level"] == "community")]
+        found = set(own["code"])
         for code in communities:
-            if code not in set(own["code"]):
+            if code not in found:
                 raise NotFound("area_not_found", code=code)
         bounds = own.total_bounds
         near = _grown(bounds, options.assign.tolerance_m)

@@ -6,10 +6,11 @@ import pytest
 
 from geogrid.domain.access import Role
 from geogrid.maps.base import write_site
+from geogrid.maps.cards import community_cards
 from geogrid.maps.public import public_map
 from geogrid.maps.staff import staff_map
 from geogrid.services.people import import_people
-from geogrid.services.publishing import public_map_data
+from geogrid.services.publishing import PublicMapData, communities, public_map_data
 from geogrid.store.engine import Bind
 
 pytestmark = [pytest.mark.browser, pytest.mark.backends("spatialite")]
@@ -37,6 +38,25 @@ def _popup_text(browser: object) -> str:
         )
     )
     return card.get_attribute("textContent")  # .text leaves out what is scrolled away
+
+
+def _county_site(
+    sample_db: Bind, tmp_path: Path
+) -> tuple[list[tuple[str, str]], dict[str, PublicMapData]]:
+    """Every community's public page written to ``tmp_path``; (code, name) and data."""
+    listed = communities(sample_db)
+    data = {code: public_map_data(sample_db, code) for code, _ in listed}
+    write_site({code: public_map(d) for code, d in data.items()}, tmp_path)
+    return listed, data
+
+
+def _cards_site(sample_db: Bind, tmp_path: Path) -> PublicMapData:
+    """The sample community's cards, print-all page included, written to ``tmp_path``."""
+    data = public_map_data(sample_db, COMMUNITY)
+    cards = community_cards(data, base_url="https://grid.example.gov.cn")
+    for name, page in cards.items():
+        (tmp_path / name).write_text(page, "utf-8")
+    return data
 
 
 @pytest.fixture
@@ -381,11 +401,8 @@ def test_the_index_search_finds_a_building_in_any_community(
 
     from geogrid.maps.layers import search_entries
     from geogrid.maps.public import index_page
-    from geogrid.services.publishing import communities
 
-    listed = communities(sample_db)
-    data = {code: public_map_data(sample_db, code) for code, _ in listed}
-    write_site({code: public_map(d) for code, d in data.items()}, tmp_path)
+    listed, data = _county_site(sample_db, tmp_path)
     searches = {code: search_entries(d) for code, d in data.items()}
     (tmp_path / "index.html").write_text(index_page(listed, searches), "utf-8")
     code, other = next(
@@ -431,11 +448,7 @@ def test_every_grid_link_shows_its_worker_phone_uncovered(
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from geogrid.services.publishing import communities
-
-    listed = communities(sample_db)
-    data = {code: public_map_data(sample_db, code) for code, _ in listed}
-    write_site({code: public_map(d) for code, d in data.items()}, tmp_path)
+    _, data = _county_site(sample_db, tmp_path)
     on_top = (
         "const a = [...document.querySelectorAll('.leaflet-popup a.tel')]"
         ".find(a => a.textContent === arguments[0]);"
@@ -481,13 +494,9 @@ def test_print_all_cards_is_one_a4_page_per_grid(
 
     from selenium.webdriver.common.print_page_options import PrintOptions
 
-    from geogrid.maps.cards import PRINT_ALL, community_cards
+    from geogrid.maps.cards import PRINT_ALL
 
-    data = public_map_data(sample_db, COMMUNITY)
-    for name, page in community_cards(
-        data, base_url="https://grid.example.gov.cn"
-    ).items():
-        (tmp_path / name).write_text(page, "utf-8")
+    data = _cards_site(sample_db, tmp_path)
     _open(browser, tmp_path / PRINT_ALL)
     options = PrintOptions()
     options.page_height, options.page_width = 29.7, 21.0
@@ -502,13 +511,9 @@ def test_a_card_fits_a_phone_and_its_numbers_are_tappable(
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    from geogrid.maps.cards import card_filename, community_cards
+    from geogrid.maps.cards import card_filename
 
-    data = public_map_data(sample_db, COMMUNITY)
-    for name, page in community_cards(
-        data, base_url="https://grid.example.gov.cn"
-    ).items():
-        (tmp_path / name).write_text(page, "utf-8")
+    data = _cards_site(sample_db, tmp_path)
     browser.set_window_size(390, 844)  # type: ignore[attr-defined]
     try:
         _open(browser, tmp_path / card_filename(data.grids[0].code))
@@ -527,11 +532,7 @@ def test_grid_labels_never_print_over_each_other_on_a_phone(
     sample_db: Bind, tmp_path: Path, browser: object
 ) -> None:
     """At each community's first zoom on a phone, visible grid names do not overlap."""
-    from geogrid.services.publishing import communities
-
-    listed = communities(sample_db)
-    data = {code: public_map_data(sample_db, code) for code, _ in listed}
-    write_site({code: public_map(d) for code, d in data.items()}, tmp_path)
+    _, data = _county_site(sample_db, tmp_path)
     overlaps = (
         "const r = [...document.querySelectorAll('.grid-label')]"
         ".filter(e => getComputedStyle(e).visibility !== 'hidden')"

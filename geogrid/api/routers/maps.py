@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from geogrid.api.deps import BindDep, CheckOptionsDep, SettingsDep, TilesDep, require
+from geogrid.config import Settings
 from geogrid.domain.access import Caller, Role
 from geogrid.maps.cards import grid_card, print_all_page
 from geogrid.maps.coverage import coverage_map
@@ -95,9 +96,7 @@ def card_page(
 ) -> HTMLResponse:
     """One grid's contact card: posted contacts, 监督电话 and a QR code to its map."""
     data = public_map_data(bind, community_of(bind, code))
-    # Without a configured base the QR points back at this server's public map.
-    base = settings.public_base_url or str(request.base_url)
-    return HTMLResponse(grid_card(data, code, base_url=base))
+    return HTMLResponse(grid_card(data, code, base_url=_qr_base(request, settings)))
 
 
 @router.get(
@@ -110,5 +109,9 @@ def print_all_cards(
 ) -> HTMLResponse:
     """Every grid card of the community coded ``code``, one A4 page each."""
     data = public_map_data(bind, code)
-    base = settings.public_base_url or str(request.base_url)
-    return HTMLResponse(print_all_page(data, base_url=base))
+    return HTMLResponse(print_all_page(data, base_url=_qr_base(request, settings)))
+
+
+def _qr_base(request: Request, settings: Settings) -> str:
+    """Where a card's QR code points: without a configured base, this server's maps."""
+    return settings.public_base_url or str(request.base_url)
