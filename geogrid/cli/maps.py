@@ -49,25 +49,25 @@ def map_public_cmd(
     ] = False,
 ) -> None:
     """生成社区管辖范围图（离线可用的静态网页）/ write the public community maps."""
-    from geogrid.maps.layers import search_entries
     from geogrid.maps.public import index_page, public_map
     from geogrid.maps.tiles import base_map
-    from geogrid.services.publishing import communities, public_map_data
+    from geogrid.services.publishing import communities, public_map_data, site_index
 
     if not all_communities and community is None:
         fail(InvalidInput("value_invalid", field="--community", value=""))
 
     def build(engine: "Engine", settings: Settings) -> "Mapping[str, folium.Map]":
         tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
-        listed = communities(engine)
-        codes = [c for c, _ in listed] if all_communities else [community]
-        data = {code: public_map_data(engine, code) for code in codes if code}
-        pages = {code: public_map(d, tiles=tiles) for code, d in data.items()}
+        codes = [c for c, _ in communities(engine)] if all_communities else [community]
+        pages = {
+            code: public_map(public_map_data(engine, code), tiles=tiles)
+            for code in codes
+            if code
+        }
         if all_communities:
             output.mkdir(parents=True, exist_ok=True)
-            searches = {code: search_entries(d) for code, d in data.items()}
             (output / "index.html").write_text(
-                index_page(listed, searches), encoding="utf-8"
+                index_page(site_index(engine)), encoding="utf-8"
             )
         return pages
 

@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geogrid.domain.addresses import normalizer_rules
-from geogrid.services.publishing import PublicMapData, PublishedArea
+from geogrid.services.publishing import PublicMapData, PublishedArea, building_label
 
 PRECISION = 6
 """Decimals kept per coordinate: 1e-6° is about 0.1 m, finer than any boundary survey."""
@@ -189,8 +189,7 @@ def search_entries(data: PublicMapData) -> list[tuple[str, str, str]]:
     entries = [(g.name, "网格", g.code) for g in data.grids]
     entries += [(e.name, "小区", e.code) for e in data.estates]
     for b in data.buildings:
-        named = b.name if not b.estate or b.estate in b.name else b.estate + b.name
-        entries.append((named, "楼栋", b.code))
+        entries.append((building_label(b.name, b.estate), "楼栋", b.code))
         entries += [(door, "地址", b.code) for door in b.doors if door != b.name]
     entries += [(lane.name, "弄巷", lane.code) for lane in data.lanes]
     return [e for e in entries if e[0]]

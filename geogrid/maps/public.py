@@ -8,7 +8,6 @@ a backtick or ``${`` is escaped as well as markup.
 """
 
 import html
-from collections.abc import Mapping
 
 import folium
 
@@ -17,7 +16,7 @@ from geogrid.maps.base import STYLE, OfflineMap, community_page
 from geogrid.maps.colors import distinct_colors
 from geogrid.maps.layers import PUBLIC_FIELDS, add_community_layers, script_json
 from geogrid.maps.tiles import OFFLINE, BaseMap
-from geogrid.services.publishing import PublicMapData
+from geogrid.services.publishing import PublicMapData, SiteIndex
 
 CARD_FIELDS = tuple(key for key, _ in PUBLIC_FIELDS)
 """The only contact fields a public page may show (公示字段白名单)."""
@@ -47,41 +46,24 @@ def public_map(data: PublicMapData, *, tiles: BaseMap = OFFLINE) -> OfflineMap:
     return page
 
 
-INDEX_BUILDINGS_MAX = 20_000
-"""Above this many buildings the index searches 小区, grids and lanes only."""
-
-
-def index_page(
-    communities: list[tuple[str, str]],
-    searches: Mapping[str, list[tuple[str, str, str]]] | None = None,
-) -> str:
+def index_page(site: SiteIndex) -> str:
     """The site's index: one search box across the communities, and a link to each map.
 
-    Args:
-        communities: (code, name) of each community with a page.
-        searches: Each community's :func:`search_entries`; a pick opens that
-            community's page on what was found.
+    A pick opens that community's page on what was found.
     """
-    order = {code: i for i, (code, _) in enumerate(communities)}
-    rows = [
-        [label, kind, code, order[community]]
-        for community, entries in (searches or {}).items()
-        if community in order
-        for label, kind, code in entries
-        if kind != "地址"  # doors are searched on the community's own page
-    ]
-    if sum(row[1] == "楼栋" for row in rows) > INDEX_BUILDINGS_MAX:
-        # A city's 100,000 buildings would make a page of megabytes for a
-        # phone: its 小区, grids and lanes lead to the right community page.
-        rows = [row for row in rows if row[1] != "楼栋"]
+    order = {code: i for i, (code, _) in enumerate(site.communities)}
     data = {
-        "communities": [list(c) for c in communities],
-        "search": rows,
+        "communities": [list(c) for c in site.communities],
+        "search": [
+            [label, kind, code, order[community]]
+            for community, entries in site.entries.items()
+            for label, kind, code in entries
+        ],
         "normalizer": normalizer_rules(),
     }
     links = "".join(
         f"<li><a href='{safe_text(code)}.html'>{safe_text(name)}</a></li>"
-        for code, name in communities
+        for code, name in site.communities
     )
     return (
         "<!DOCTYPE html><html lang=zh-CN><head><meta charset=utf-8>"

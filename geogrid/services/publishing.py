@@ -61,6 +61,77 @@ class PublicMapData:
     lanes: list[PublishedArea] = field(default_factory=list)
 
 
+SITE_INDEX_BUILDINGS_MAX = 20_000
+"""Above this many buildings the site's index searches 小区, grids and lanes only."""
+
+
+@dataclass
+class SiteIndex:
+    """What the site's index page searches (公示图索引): every community's named places."""
+
+    communities: list[tuple[str, str]]
+    """(code, name) of each current community."""
+    entries: dict[str, list[tuple[str, str, str]]]
+    """Per community code: (name, kind, code of what to show), as its own page has them."""
+
+
+def building_label(name: str, estate: str) -> str:
+    """A building as residents name it: with its 小区 in front (瑞丰嘉园3号楼)."""
+    return name if not estate or estate in name else estate + name
+
+
+def site_index(bind: Bind) -> SiteIndex:
+    """The named places of every community, without reading a community's page data.
+
+    Each community's entries are those its own page searches, doors left out
+    (a city has a million: they are searched on the community's page). A
+    city's 100,000 buildings would make a page of megabytes for a phone, so
+    above :data:`SITE_INDEX_BUILDINGS_MAX` its 小区, grids and lanes lead to the
+    right community page instead, and the buildings are not even read.
+    """
+    with session_scope(bind) as session:
+        areas = area_store.areas_frame(session)
+        many = (
+            layer_store.count_features(session, "buildings") > SITE_INDEX_BUILDINGS_MAX
+        )
+        buildings = None if many else link_store.buildings_frame(session)
+        lanes = layer_store.features_frame(session, "lanes")
+    found = areas[areas["level"] == "community"]
+    codes = found["code"].tolist()
+    entries: dict[str, list[tuple[str, str, str]]] = {code: [] for code in codes}
+    grids = areas[(areas["level"] == "grid") & areas["parent_code"].isin(codes)]
+    community_of_grid = dict(zip(grids["code"], grids["parent_code"], strict=True))
+    for g in grids.itertuples():
+        entries[g.parent_code].append((g.name, "网格", g.code))
+    estates = areas[
+        (areas["level"] == "estate") & areas["parent_code"].isin(community_of_grid)
+    ]
+    for e in estates.itertuples():
+        entries[community_of_grid[e.parent_code]].append((e.name, "小区", e.code))
+    outlines = found.geometry.to_numpy()
+    if buildings is not None and len(buildings) and len(found):
+        # Where each community page finds them: by a point on their surface.
+        points = shapely.point_on_surface(buildings.geometry.to_numpy())
+        inside, where = shapely.STRtree(points).query(outlines, predicate="intersects")
+        names = buildings["name"].tolist()
+        estates_of = buildings["estate"].tolist()
+        building_codes = buildings["code"].tolist()
+        for i, j in sorted(zip(inside.tolist(), where.tolist(), strict=True)):
+            label = building_label(names[j] or building_codes[j], estates_of[j] or "")
+            entries[codes[i]].append((label, "楼栋", building_codes[j]))
+    if len(lanes) and len(found):
+        inside, where = shapely.STRtree(lanes.geometry.to_numpy()).query(
+            outlines, predicate="intersects"
+        )
+        for i, j in sorted(zip(inside.tolist(), where.tolist(), strict=True)):
+            lane = lanes.iloc[j]
+            entries[codes[i]].append((lane["name"], "弄巷", lane["code"]))
+    return SiteIndex(
+        list(zip(codes, found["name"], strict=True)),
+        {code: [e for e in rows if e[0]] for code, rows in entries.items()},
+    )
+
+
 def communities(bind: Bind) -> list[tuple[str, str]]:
     """Current communities as (code, name), for an index page."""
     with session_scope(bind) as session:

@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 
 from geogrid.api.deps import get_caller
 from geogrid.domain.access import Caller, Role
+from geogrid.store.engine import Bind
 from tests.services.test_lookup import FLOOR_HEAD_PRIVATE_PHONE
 
 ORGANISATION = "城关街道东街社区居委会"  # on staff cards only
@@ -20,6 +21,26 @@ def test_public_map_page_and_its_assets_are_served(client: TestClient) -> None:
     assert client.get("/maps/public/static/geogrid/geogrid.js").status_code == 200
     assert FLOOR_HEAD_PRIVATE_PHONE not in page.text
     assert len(script.content) > 100_000
+
+
+@pytest.mark.parametrize("path", ["/maps/public/", "/maps/public/index.html"])
+def test_the_public_index_is_served_with_its_search(
+    client: TestClient, sample_db: Bind, path: str
+) -> None:
+    """A resident opening the maps' address finds every community and one search box."""
+    from geogrid.maps.public import index_page
+    from geogrid.services.publishing import site_index
+
+    page = client.get(path)
+
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "geogrid.searchSite(" in page.text
+    assert "href='620899001001.html'" in page.text  # relative, beside the pages
+    assert page.text == index_page(site_index(sample_db))
+    # What the page loads resolves from where it is served.
+    assert client.get("/maps/public/static/geogrid/geogrid.js").status_code == 200
+    assert FLOOR_HEAD_PRIVATE_PHONE not in page.text
 
 
 @pytest.mark.parametrize(

@@ -399,12 +399,11 @@ def test_the_index_search_finds_a_building_in_any_community(
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    from geogrid.maps.layers import search_entries
     from geogrid.maps.public import index_page
+    from geogrid.services.publishing import site_index
 
     listed, data = _county_site(sample_db, tmp_path)
-    searches = {code: search_entries(d) for code, d in data.items()}
-    (tmp_path / "index.html").write_text(index_page(listed, searches), "utf-8")
+    (tmp_path / "index.html").write_text(index_page(site_index(sample_db)), "utf-8")
     code, other = next(
         (c, d) for c, d in data.items() if c != listed[0][0] and d.buildings
     )

@@ -239,25 +239,43 @@ def test_simplified_grids_keep_their_shared_edges(sample_db: Bind) -> None:
     assert shapely.union_all(drawn).area == pytest.approx(exact, rel=1e-3)
 
 
+def test_the_index_searches_what_each_community_page_searches(
+    sample_db: Bind,
+) -> None:
+    """The index reads names only, yet finds each community's places as its page does."""
+    from geogrid.maps.layers import search_entries
+    from geogrid.services.publishing import communities, site_index
+
+    site = site_index(sample_db)
+
+    assert site.communities == communities(sample_db)
+    for code, _ in site.communities:
+        page = search_entries(public_map_data(sample_db, code))
+        # Doors are searched on the community's own page only.
+        assert site.entries[code] == [e for e in page if e[1] != "地址"]
+    assert {k for e in site.entries.values() for _, k, _ in e} == {
+        "网格",
+        "小区",
+        "楼栋",
+        "弄巷",
+    }
+
+
 def test_the_index_of_a_city_leaves_buildings_to_the_community_pages(
     sample_db: Bind, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A city's index would list 100,000 buildings and a million doors to a phone."""
     from geogrid.maps import public
-    from geogrid.maps.layers import search_entries
-    from geogrid.services.publishing import communities
-
-    listed = communities(sample_db)
-    searches = {c: search_entries(public_map_data(sample_db, c)) for c, _ in listed}
-    n_buildings = sum(k == "楼栋" for e in searches.values() for _, k, _ in e)
+    from geogrid.services import publishing
 
     def kinds(page: str) -> set[str]:
         rows = json.loads(re.search(r"searchSite\((.*)\);</script>", page)[1])["search"]
         return {row[1] for row in rows}
 
-    county = kinds(public.index_page(listed, searches))
-    monkeypatch.setattr(public, "INDEX_BUILDINGS_MAX", n_buildings - 1)
-    city = kinds(public.index_page(listed, searches))
+    county = kinds(public.index_page(publishing.site_index(sample_db)))
+    n_buildings = len(publishing.public_map_data(sample_db, COMMUNITY).buildings)
+    monkeypatch.setattr(publishing, "SITE_INDEX_BUILDINGS_MAX", n_buildings - 1)
+    city = kinds(public.index_page(publishing.site_index(sample_db)))
 
     assert county == {"网格", "小区", "楼栋", "弄巷"}  # doors: on each community's page
     assert city == {"网格", "小区", "弄巷"}

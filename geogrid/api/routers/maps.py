@@ -12,10 +12,10 @@ from geogrid.config import Settings
 from geogrid.domain.access import Caller, Role
 from geogrid.maps.cards import grid_card, print_all_page
 from geogrid.maps.coverage import coverage_map
-from geogrid.maps.public import public_map
+from geogrid.maps.public import index_page, public_map
 from geogrid.maps.staff import staff_map
 from geogrid.services.coverage import area_report
-from geogrid.services.publishing import community_of, public_map_data
+from geogrid.services.publishing import community_of, public_map_data, site_index
 
 router = APIRouter(prefix="/maps", tags=["maps 地图"])
 
@@ -25,6 +25,20 @@ ASSETS = StaticFiles(directory=str(resources.files("geogrid.maps") / "static"))
 Code = Annotated[
     str, Path(max_length=40, pattern=r"^[0-9A-Za-z._-]+$", description="社区编码")
 ]
+
+
+@router.get(
+    "/public/",
+    response_class=HTMLResponse,
+    summary="社区网格公示图索引（公众版）/ the public maps' index, with one search box",
+)
+@router.get("/public/index.html", response_class=HTMLResponse, include_in_schema=False)
+def public_index(bind: BindDep) -> HTMLResponse:
+    """Every community's public map, and a search across all of them.
+
+    Declared before ``{code}.html``, which would otherwise take ``index.html``.
+    """
+    return HTMLResponse(index_page(site_index(bind)))
 
 
 @router.get(
