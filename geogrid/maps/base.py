@@ -101,6 +101,6 @@ STYLE = """<meta name="viewport" content="width=device-width, initial-scale=1">
 .geogrid-card .note,.geogrid-card .doors{margin:0 0 4px} .geogrid-card .supervision{margin:6px 0 0;font-weight:bold}
 .geogrid-search{background:#fff;padding:4px;width:min(260px,60vw)} .geogrid-search input{width:100%;box-sizing:border-box;font-size:15px;padding:4px}
 .geogrid-search ul{list-style:none;margin:0;padding:0;max-height:40vh;overflow:auto} .geogrid-search li{padding:4px;cursor:pointer;border-top:1px solid #eee}
-.geogrid-search .kind{color:#888;font-size:12px;margin-right:6px} .geogrid-locate a{font-size:18px;line-height:30px}
+.geogrid-search .kind{color:#666;font-size:12px;margin-right:6px} .geogrid-locate a{font-size:18px;line-height:30px}
 .geogrid-legend ul{list-style:none;margin:4px 0;padding:0} .geogrid-legend span{display:inline-block;width:12px;height:12px;margin-right:6px}
 </style>"""

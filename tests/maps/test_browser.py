@@ -554,3 +554,87 @@ def test_grid_labels_never_print_over_each_other_on_a_phone(
             assert clashes == 0, code
     finally:
         browser.set_window_size(1000, 800)  # type: ignore[attr-defined]
+
+
+LOW_CONTRAST = """
+const rgba = c => {
+  const p = (c.match(/rgba?\\(([^)]+)\\)/) || [, '0,0,0,0'])[1]
+    .split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+  return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+};
+const over = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3])).concat(1);
+const lum = c => c.slice(0, 3).map(v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+  .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+const bad = [];
+for (const el of document.querySelectorAll('body *')) {
+  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own || !el.checkVisibility({opacityProperty: true, visibilityProperty: true})) continue;
+  // Backgrounds from the element down to the first opaque one, else the
+  // page's white; over the map's own drawing (a label over a grid's fill)
+  // the worst of black and white.
+  const layers = [];
+  let bases = [[255, 255, 255, 1]];
+  for (let e = el; e; e = e.parentElement) {
+    if (e.classList.contains('leaflet-map-pane')) { bases.push([0, 0, 0, 1]); break; }
+    const c = rgba(getComputedStyle(e).backgroundColor);
+    if (c[3] > 0) layers.push(c);
+    if (c[3] >= 1) { bases = [c]; break; }
+  }
+  const style = getComputedStyle(el);
+  const large = parseFloat(style.fontSize) >= 24
+    || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
+  const worst = Math.min(...bases.map(base => {
+    const bg = layers.reduceRight((under, top) => over(top, under), base);
+    return ratio(over(rgba(style.color), bg), bg);
+  }));
+  if (worst < (large ? 3 : 4.5))
+    bad.push([el.textContent.trim().slice(0, 30), style.color, worst.toFixed(2)]);
+}
+return bad;
+"""
+"""Text (own text nodes, visible) below WCAG AA: [text, colour, ratio]."""
+
+
+def test_every_text_residents_see_meets_wcag_aa_contrast(
+    sample_db: Bind, tmp_path: Path, browser: object
+) -> None:
+    """The map with its legend, a search and a card open, the index and a card: AA."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from geogrid.maps.cards import card_filename
+    from geogrid.maps.public import index_page
+    from geogrid.services.publishing import site_index
+
+    _, data = _county_site(sample_db, tmp_path)
+    (tmp_path / "index.html").write_text(index_page(site_index(sample_db)), "utf-8")
+    (tmp_path / "cards").mkdir()
+    _cards_site(sample_db, tmp_path / "cards")  # beside its own index.html
+    community = data[COMMUNITY]
+    building = next(b for b in community.buildings if b.cards and b.estate)
+    seen: dict[str, list[list[str]]] = {}
+    browser.set_window_size(390, 844)  # type: ignore[attr-defined]
+    try:
+        _open(browser, tmp_path / f"{COMMUNITY}.html")
+        browser.find_element(By.CSS_SELECTOR, ".geogrid-legend summary").click()  # type: ignore[attr-defined]
+        box = browser.find_element(By.CSS_SELECTOR, ".geogrid-search input")  # type: ignore[attr-defined]
+        box.send_keys(building.estate)  # a list of results, each with its kind
+        assert browser.find_elements(By.CSS_SELECTOR, ".geogrid-result")  # type: ignore[attr-defined]
+        seen["map and results"] = browser.execute_script(LOW_CONTRAST)  # type: ignore[attr-defined]
+        box.clear()
+        box.send_keys(building.name, Keys.ENTER)
+        _popup_text(browser)
+        seen["card on the map"] = browser.execute_script(LOW_CONTRAST)  # type: ignore[attr-defined]
+
+        _open(browser, tmp_path / "index.html")
+        browser.find_element(By.CSS_SELECTOR, "#geogrid-site-search input").send_keys(  # type: ignore[attr-defined]
+            building.estate
+        )
+        seen["index"] = browser.execute_script(LOW_CONTRAST)  # type: ignore[attr-defined]
+        _open(browser, tmp_path / "cards" / card_filename(community.grids[0].code))
+        seen["printed card"] = browser.execute_script(LOW_CONTRAST)  # type: ignore[attr-defined]
+    finally:
+        browser.set_window_size(1000, 800)  # type: ignore[attr-defined]
+
+    assert seen == {k: [] for k in seen}
