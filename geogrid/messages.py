@@ -141,6 +141,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "building_not_found": ("找不到楼栋 {code}", "Building {code} not found"),
     "lane_not_found": ("找不到弄巷 {code}", "Lane {code} not found"),
+    "road_not_found": ("找不到道路 {code}", "Road {code} not found"),
     "centre_not_found": ("找不到服务中心 {code}", "Service centre {code} not found"),
     "address_code_not_found": (
         "找不到地址 {code}（或不在您所在的街道）",
@@ -458,6 +459,7 @@ LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "estate": ("小区", "estate"),
     "building": ("楼栋", "building"),
     "lane": ("弄巷", "lane"),
+    "road": ("道路", "road"),
     "address": ("地址", "address"),
     "centre": ("服务中心", "service centre"),
     "person": ("人员", "person"),
@@ -465,6 +467,7 @@ LEVEL_NAMES: dict[str, tuple[str, str]] = {
     # layer names as the CLI and exports spell them
     "buildings": ("楼栋", "buildings"),
     "lanes": ("弄巷", "lanes"),
+    "roads": ("道路", "roads"),
     "addresses": ("地址", "addresses"),
     "centres": ("服务中心", "service centres"),
     "people": ("人员", "people"),

@@ -243,7 +243,7 @@ def export_cmd(
     layer: Annotated[
         str,
         typer.Argument(
-            help="district|street|community|grid|estate|buildings|lanes|addresses|centres|people"
+            help="district|street|community|grid|estate|buildings|lanes|roads|addresses|centres|people"
         ),
     ],
     output: Annotated[

@@ -1,4 +1,4 @@
-"""The feature layers (要素图层): buildings, lanes, service centres, addresses.
+"""The feature layers (要素图层): buildings, lanes, roads, service centres, addresses.
 
 One definition of each layer, which the imports, the paged resources, the OGC
 collections and the API routes read, so that a field is added in one place.
@@ -101,6 +101,19 @@ LAYERS: dict[str, Layer] = {
             columns=(("code", str), ("name", Text)),
             searched=("code", "name"),
             text=("name",),
+        ),
+        Layer(
+            "roads",
+            "道路",
+            "roads",
+            "road",
+            "line",
+            "road_not_found",
+            "Roads, the offline base the maps draw under everything; parent is an"
+            " area their line meets. kind: 主干道/次干道/支路 or OSM's highway class.",
+            columns=(("code", str), ("name", Text), ("kind", Text)),
+            searched=("code", "name"),
+            text=("name", "kind"),
         ),
         Layer(
             "centres",

@@ -38,6 +38,7 @@ PUBLIC_FIELDS = (
 """The only contact fields a public page may show (公示字段白名单), with their labels."""
 
 LAYER_NAMES = {
+    "roads": "道路 roads",
     "grids": "网格 grids",
     "estates": "小区 estates",
     "buildings": "楼栋 buildings",
@@ -163,6 +164,13 @@ def map_payload(
         "lanes": [
             feature(lane.geometry, code=lane.code, name=lane.name, cards=cards(lane))
             for lane in data.lanes
+        ],
+        # The offline base: drawn first, under everything, never clicked.
+        "roads": [
+            feature(
+                shapely.simplify(r.geometry, SIMPLIFY_DEG), name=r.name, kind=r.kind
+            )
+            for r in data.roads
         ],
         "search": search_entries(data),
         # The lookups' address rules, so the page's search reads 3栋, ３号楼

@@ -29,7 +29,7 @@ from geogrid.services.people import active_scheme
 from geogrid.spatial.coverage import (
     CoverageOptions,
 )
-from geogrid.spatial.crs import STORAGE_CRS, degrees_over, local_crs
+from geogrid.spatial.crs import STORAGE_CRS, grown_bounds, local_crs
 from geogrid.spatial.geojson import rfc3339
 from geogrid.store import accounts as account_store
 from geogrid.store import areas as area_store
@@ -149,8 +149,8 @@ def _load(
             if code not in found:
                 raise NotFound("area_not_found", code=code)
         bounds = own.total_bounds
-        near = _grown(bounds, options.assign.tolerance_m)
-        far = _grown(bounds, max([0.0, *options.radii_m.values()]))
+        near = grown_bounds(bounds, options.assign.tolerance_m)
+        far = grown_bounds(bounds, max([0.0, *options.radii_m.values()]))
     buildings = link_store.buildings_frame(session, bbox=near)
     addresses = link_store.address_points(session, bbox=near)
     lanes = layer_store.features_frame(session, "lanes", bbox=near)
@@ -186,13 +186,6 @@ def _load(
         "metric": metric,
         "service": pd.DataFrame(),
     }
-
-
-def _grown(bounds: Any, metres: float) -> tuple[float, float, float, float]:
-    """Lon/lat bounds grown by at least ``metres`` on every side."""
-    minx, miny, maxx, maxy = (float(v) for v in bounds)
-    pad = degrees_over(metres, max(abs(miny), abs(maxy)))
-    return (minx - pad, miny - pad, maxx + pad, maxy + pad)
 
 
 def _identify(

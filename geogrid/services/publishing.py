@@ -22,6 +22,7 @@ from geogrid.domain.answers import ContactCard
 from geogrid.domain.roles import RoleScheme
 from geogrid.errors import NotFound
 from geogrid.services.people import active_scheme
+from geogrid.spatial.crs import grown_bounds
 from geogrid.store import areas as area_store
 from geogrid.store import layers as layer_store
 from geogrid.store import links as link_store
@@ -49,6 +50,19 @@ class PublishedArea:
 
 
 @dataclass
+class RoadLine:
+    """A road of the offline base (道路): drawn under the map, nobody posted for it."""
+
+    name: str
+    kind: str
+    geometry: BaseGeometry
+
+
+ROAD_MARGIN_M = 150.0
+"""How far past a community's bounds its page draws roads: the streets around it."""
+
+
+@dataclass
 class PublicMapData:
     """Everything a community's map shows (社区管辖范围图)."""
 
@@ -59,6 +73,7 @@ class PublicMapData:
     estates: list[PublishedArea] = field(default_factory=list)
     buildings: list[PublishedArea] = field(default_factory=list)
     lanes: list[PublishedArea] = field(default_factory=list)
+    roads: list[RoadLine] = field(default_factory=list)
 
 
 SITE_INDEX_BUILDINGS_MAX = 20_000
@@ -185,6 +200,8 @@ def public_map_data(
         addresses = link_store.addresses_frame(session, bbox=bbox)
         lanes = layer_store.features_frame(session, "lanes")
         centres = layer_store.features_frame(session, "centres")
+        around = grown_bounds(bbox, ROAD_MARGIN_M)
+        roads = layer_store.features_frame(session, "roads", bbox=around)
         people = people_store.people_table(session)
         scheme = active_scheme(session, default="三长三员一民警")
         households = (
@@ -248,7 +265,20 @@ def public_map_data(
             for b in buildings.itertuples()
         ],
         lanes=[area(lane, "lane") for lane in lanes.itertuples()],
+        roads=_clipped_roads(roads, around),
     )
+
+
+def _clipped_roads(roads: gpd.GeoDataFrame, box: tuple[float, ...]) -> list[RoadLine]:
+    """The roads cut at ``box``: a city's ring road would otherwise be sent whole."""
+    clipped = shapely.clip_by_rect(roads.geometry.to_numpy(), *box)
+    return [
+        RoadLine(name or "", kind or "", geom)
+        for name, kind, geom in zip(
+            roads["name"].tolist(), roads["kind"].tolist(), clipped, strict=True
+        )
+        if not geom.is_empty
+    ]
 
 
 def _overview(session: Any, found: gpd.GeoDataFrame, caller: Role) -> PublicMapData:

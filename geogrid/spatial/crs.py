@@ -9,7 +9,7 @@ coordinate arrays, so a layer converts in one pass however many vertices it has.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -429,3 +429,10 @@ def local_crs(geoms: gpd.GeoSeries | gpd.GeoDataFrame) -> pyproj.CRS:
         return pyproj.CRS.from_epsg(4534 + (meridian - 75) // 3)
     zone = min(int((lon + 180) // 6) + 1, 60)
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def grown_bounds(bounds: Any, metres: float) -> tuple[float, float, float, float]:
+    """Lon/lat bounds grown by at least ``metres`` on every side (see :func:`degrees_over`)."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    pad = degrees_over(metres, max(abs(miny), abs(maxy)))
+    return (minx - pad, miny - pad, maxx + pad, maxy + pad)

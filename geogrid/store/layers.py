@@ -21,11 +21,12 @@ from geogrid.store.frames import (
     read_frame,
     wkb_of,
 )
-from geogrid.store.models import Address, Base, Building, Lane, ServiceCentre
+from geogrid.store.models import Address, Base, Building, Lane, Road, ServiceCentre
 
 FEATURE_MODELS: dict[str, type[Base]] = {
     "buildings": Building,
     "lanes": Lane,
+    "roads": Road,
     "addresses": Address,
     "centres": ServiceCentre,
 }

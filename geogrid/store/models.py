@@ -109,6 +109,22 @@ class Lane(Base):
     )
 
 
+class Road(Base):
+    """A road (道路), drawn as the offline base map: no one is posted for it."""
+
+    __tablename__ = "road"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(40), default="")
+    attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTILINESTRING", srid=SRID, spatial_index=True)
+    )
+
+
 class Address(Base):
     """A standard address (标准地址): normalised text, original text and a point."""
 

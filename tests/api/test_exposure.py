@@ -29,6 +29,7 @@ PATH_VALUES = {
     "/areas/{code}": [COMMUNITY, GRID, "620899001000"],
     "/buildings/{code}": ["620899001001-B0003"],
     "/lanes/{code}": ["620899001001-L01"],
+    "/roads/{code}": ["R1"],  # the sample has no roads: a 404
     "/centres/{code}": ["620899001001-C1"],
     "/addresses/{code}": ["620899001001-B0001-001"],
     "/people/{code}": ["P00001", "P00148"],

@@ -147,6 +147,7 @@ def test_demo_builds_the_sample_county_and_is_repeatable(
         "estate": summary["estates"],
         "buildings": summary["buildings"],
         "lanes": summary["lanes"],
+        "roads": 0,  # the sample county has none
         "addresses": summary["addresses"],
         "centres": summary["centres"],
         "people": summary["people"],

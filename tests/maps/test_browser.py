@@ -638,3 +638,57 @@ def test_every_text_residents_see_meets_wcag_aa_contrast(
         browser.set_window_size(1000, 800)  # type: ignore[attr-defined]
 
     assert seen == {k: [] for k in seen}
+
+
+def test_roads_lie_under_the_grids_and_stay_there(
+    sample_copy: Bind, tmp_path: Path, browser: object
+) -> None:
+    """The imported roads draw the offline base: under the grids, even toggled."""
+    from shapely.geometry import LineString
+
+    from geogrid.services.imports import ImportOptions, import_features
+    from tests.factories import write_geojson
+
+    grid = public_map_data(sample_copy, COMMUNITY).grids[0].geometry
+    spot = grid.representative_point()
+    minx, _, maxx, _ = grid.bounds
+    roads = write_geojson(
+        tmp_path / "roads.geojson",
+        [
+            (
+                {"code": "R1", "name": "东大街", "kind": "主干道"},
+                LineString([(minx, spot.y), (maxx, spot.y)]),
+            )
+        ],
+    )
+    import_features(sample_copy, roads, layer="roads", options=ImportOptions())
+    write_site(
+        {COMMUNITY: public_map(public_map_data(sample_copy, COMMUNITY))}, tmp_path
+    )
+    _open(browser, tmp_path / f"{COMMUNITY}.html")
+    on_top = (
+        f"const m = {MAP}, p = m.latLngToContainerPoint([{spot.y}, {spot.x}]),"
+        " r = m.getContainer().getBoundingClientRect();"
+        "return document.elementFromPoint(r.left + p.x, r.top + p.y).getAttribute('class');"
+    )
+    # As a resident would: the layer switch, off and on again.
+    toggle = (
+        "document.querySelector('.leaflet-control-layers')"
+        ".classList.add('leaflet-control-layers-expanded');"
+        "const box = [...document.querySelectorAll('.leaflet-control-layers label')]"
+        ".find(l => l.textContent.includes('道路')).querySelector('input');"
+        "box.click(); box.click(); return box.checked;"
+    )
+
+    assert (
+        len(
+            browser.find_elements(
+                "css selector", ".leaflet-geogrid-roads-pane path.geogrid-road"
+            )
+        )
+        == 1
+    )  # type: ignore[attr-defined]
+    assert "geogrid-grid" in browser.execute_script(on_top)  # type: ignore[attr-defined]
+    assert browser.execute_script(toggle)  # type: ignore[attr-defined]
+    assert "geogrid-grid" in browser.execute_script(on_top)  # type: ignore[attr-defined]
+    assert not _errors(browser)

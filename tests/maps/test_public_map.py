@@ -239,6 +239,46 @@ def test_simplified_grids_keep_their_shared_edges(sample_db: Bind) -> None:
     assert shapely.union_all(drawn).area == pytest.approx(exact, rel=1e-3)
 
 
+def test_roads_around_a_community_are_drawn_cut_at_its_surroundings(
+    sample_copy: Bind, tmp_path: Path
+) -> None:
+    """The offline base: the streets in and around the community, not the city's."""
+    import shapely
+    from shapely.geometry import LineString
+
+    from geogrid.services.imports import ImportOptions, import_features
+    from tests.factories import write_geojson
+
+    outline = public_map_data(sample_copy, COMMUNITY).community.geometry
+    minx, miny, maxx, maxy = outline.bounds
+    y = (miny + maxy) / 2
+    roads = write_geojson(
+        tmp_path / "roads.geojson",
+        [
+            # A ring road crossing the whole county, and one far out of town.
+            (
+                {"code": "R1", "name": "东大街", "kind": "主干道"},
+                LineString([(minx - 1, y), (maxx + 1, y)]),
+            ),
+            (
+                {"code": "R2", "name": "远郊路", "kind": "支路"},
+                LineString([(maxx + 1, y), (maxx + 1.1, y)]),
+            ),
+        ],
+    )
+    import_features(sample_copy, roads, layer="roads", options=ImportOptions())
+
+    layers = _payload(_page(sample_copy, tmp_path))
+
+    assert [r["properties"] for r in layers["roads"]] == [
+        {"name": "东大街", "kind": "主干道"}
+    ]
+    drawn = shapely.geometry.shape(layers["roads"][0]["geometry"])
+    # Past the community's bounds by the margin (~150 m), not 1° (~90 km) out.
+    assert minx - 0.01 < drawn.bounds[0] < minx - 0.001
+    assert maxx + 0.001 < drawn.bounds[2] < maxx + 0.01
+
+
 def test_the_index_searches_what_each_community_page_searches(
     sample_db: Bind,
 ) -> None:

@@ -132,6 +132,31 @@ def test_import_lanes_and_centres(db: Bind, tmp_path: Path) -> None:
     assert _frame(db, "centres")["radius_m"].tolist() == [1500.0]
 
 
+def test_import_roads_keeps_their_name_and_class(db: Bind, tmp_path: Path) -> None:
+    roads = write_geojson(
+        tmp_path / "r.geojson",
+        [
+            (
+                {"code": "R1", "name": "东大街", "kind": "主干道"},
+                LineString([(X0, Y0), (X0 + 0.01, Y0)]),
+            ),
+            (
+                {"code": "R2", "name": "", "kind": "residential"},
+                LineString([(X0, Y0), (X0, Y0 + 0.01)]),
+            ),
+        ],
+    )
+
+    import_features(db, roads, layer="roads", options=ImportOptions())
+
+    frame = _frame(db, "roads")
+    assert frame[["code", "name", "kind"]].values.tolist() == [
+        ["R1", "东大街", "主干道"],
+        ["R2", "", "residential"],
+    ]
+    assert set(frame.geometry.geom_type) == {"MultiLineString"}
+
+
 def test_centre_without_radius_is_reported(db: Bind, tmp_path: Path) -> None:
     centres = write_geojson(
         tmp_path / "c.geojson",

@@ -332,6 +332,17 @@
       if (legend && window.matchMedia("(min-width: 601px)").matches) legend.open = true;
     });
     data.grids.forEach(function (f) { gridProps[f.properties.code] = f.properties; });
+    /* Roads in a pane of their own under the grids' fill (also when the
+     * layer is switched off and on again): the offline base a resident
+     * finds their street on, with no tile server. */
+    if (!map.getPane("geogrid-roads")) map.createPane("geogrid-roads").style.zIndex = 350;
+    (data.roads || []).forEach(function (f) {
+      var major = /^(主干|快速|motorway|trunk|primary)/.test(f.properties.kind || "");
+      L.geoJSON(f, {
+        style: {color: "#fff", weight: major ? 8 : 5, opacity: 1, className: "geogrid-road"},
+        pane: "geogrid-roads", interactive: false,
+      }).addTo(groups.roads);
+    });
     L.geoJSON(data.community, {
       style: {color: "#333", weight: 3, fill: false, className: "geogrid-community"},
       interactive: false,
