@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     tianditu_key: str = ""
     """Your 天地图 key (tk), needed when ``map_tiles`` is tianditu."""
 
+    map_attribution: str = (
+        "网格数据：本地网格化管理部门公示 / grid data posted by the local office"
+    )
+    """The maps' credit line, plain text: who publishes the data and under what
+    terms, e.g. ``数据：泾川县委政法委 · 道路 © OpenStreetMap contributors (ODbL)``."""
+
     public_base_url: str = ""
     """Base URL where the public maps are published, e.g. ``https://grid.example.gov.cn``.
 

@@ -25,7 +25,7 @@ from geogrid.api.routers import (
     plans,
 )
 from geogrid.config import Settings, get_settings
-from geogrid.maps.tiles import base_map
+from geogrid.maps.tiles import tiles_of
 from geogrid.services.coverage import check_options
 from geogrid.services.lookup import LookupService
 from geogrid.services.snapshot_cache import snapshot_cache
@@ -65,7 +65,7 @@ def create_app(
             app.state.lookup.warm_up()
         app.state.check_options = check_options(settings)
         app.state.settings = settings
-        app.state.tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
+        app.state.tiles = tiles_of(settings)
         yield
         if engine is not None:
             engine.dispose()
@@ -80,7 +80,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)
-    tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
+    tiles = tiles_of(settings)
     app.add_middleware(SecurityHeaders, csp=content_security_policy(tiles))
     app.mount("/static/swagger-ui", SWAGGER_UI, name="swagger-ui")
 

@@ -50,14 +50,14 @@ def map_public_cmd(
 ) -> None:
     """生成社区管辖范围图（离线可用的静态网页）/ write the public community maps."""
     from geogrid.maps.public import index_page, public_map
-    from geogrid.maps.tiles import base_map
+    from geogrid.maps.tiles import tiles_of
     from geogrid.services.publishing import communities, public_map_data, site_index
 
     if not all_communities and community is None:
         fail(InvalidInput("value_invalid", field="--community", value=""))
 
     def build(engine: "Engine", settings: Settings) -> "Mapping[str, folium.Map]":
-        tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
+        tiles = tiles_of(settings)
         codes = [c for c, _ in communities(engine)] if all_communities else [community]
         pages = {
             code: public_map(public_map_data(engine, code), tiles=tiles)
@@ -87,12 +87,12 @@ def map_coverage_cmd(
     """生成覆盖检查图（工作人员用）/ draw the coverage report of an area (staff)."""
     from geogrid.domain.access import Role
     from geogrid.maps.coverage import coverage_map
-    from geogrid.maps.tiles import base_map
+    from geogrid.maps.tiles import tiles_of
     from geogrid.services.coverage import area_report, check_options
     from geogrid.services.publishing import public_map_data
 
     def build(engine: "Engine", settings: Settings) -> "Mapping[str, folium.Map]":
-        tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
+        tiles = tiles_of(settings)
         data = public_map_data(engine, area, caller=Role.STAFF)
         result = area_report(engine, check_options(settings), area)
         return {f"{area}-coverage": coverage_map(result, data, tiles=tiles)}
@@ -105,12 +105,12 @@ def map_staff_cmd(community: CommunityOpt, output: OutputOpt) -> None:
     """生成工作人员地图（含非公开联系方式和网格户数）/ write a community's staff map."""
     from geogrid.domain.access import Role
     from geogrid.maps.staff import staff_map
-    from geogrid.maps.tiles import base_map
+    from geogrid.maps.tiles import tiles_of
     from geogrid.services.publishing import public_map_data
 
     def build(engine: "Engine", settings: Settings) -> "Mapping[str, folium.Map]":
         band = (settings.grid_households_min, settings.grid_households_max)
-        tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
+        tiles = tiles_of(settings)
         data = public_map_data(engine, community, caller=Role.STAFF)
         return {f"{community}-staff": staff_map(data, band=band, tiles=tiles)}
 

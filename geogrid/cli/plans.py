@@ -190,11 +190,11 @@ def _write_map(
 ) -> None:
     from geogrid.maps.base import write_site
     from geogrid.maps.plan import plan_diff_map
-    from geogrid.maps.tiles import base_map
+    from geogrid.maps.tiles import tiles_of
     from geogrid.services import planning
 
     settings = get_settings()
-    tiles = base_map(settings.map_tiles, key=settings.tianditu_key)
+    tiles = tiles_of(settings)
     old, new, buildings = planning.plan_frames(engine, plan_id)
     page = plan_diff_map(impact, old, new, buildings, tiles=tiles)
     write_site({path.stem: page}, path.parent)

@@ -8,6 +8,7 @@ drawn only when a tile source is chosen (setting ``GEOGRID_MAP_TILES``).
 """
 
 import html
+import json
 import shutil
 from collections.abc import Mapping
 from importlib import resources
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import folium
-from branca.element import Figure
+from branca.element import Figure, MacroElement
+from jinja2 import Template
 
 from shapely.geometry.base import BaseGeometry
 
@@ -71,7 +73,31 @@ def community_page(
                 control=False,
             ).add_to(page)
     page.fit_bounds([[miny, minx], [maxy, maxx]])
+    page.add_child(Credit(tiles.credit))
     return page
+
+
+class Credit(MacroElement):
+    """The attribution corner as a government page needs it: plain text, the data's source.
+
+    Leaflet's default prefix carries a flag icon; the credit line is text a
+    publisher types, so it is escaped before Leaflet writes it as HTML.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
+{%- if this.text %}
+{{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text }});
+{%- endif %}
+{% endmacro %}"""
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Credit"
+        # Escaped, no < is left to end the script; json.dumps escapes U+2028.
+        self.text = json.dumps(html.escape(text.strip())) if text.strip() else ""
 
 
 def write_site(pages: Mapping[str, folium.Map], out_dir: Path) -> list[Path]:

@@ -7,7 +7,7 @@ from WGS84 by centimetres and is drawn as is.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geogrid.config import Settings
 from geogrid.errors import InvalidInput
 from geogrid.spatial.crs import wgs84_to_gcj02
 
@@ -70,6 +71,8 @@ class BaseMap:
     name: TileName
     source: TileSource | None
     key: str = ""
+    credit: str = ""
+    """Who publishes the data and under what terms, as plain text (数据来源)."""
 
     def urls(self) -> list[str]:
         """The URL template of each tile layer to add, bottom first, key filled in."""
@@ -90,6 +93,12 @@ class BaseMap:
 
 OFFLINE = BaseMap("none", None)
 """No tiles: the page needs nothing from any network."""
+
+
+def tiles_of(settings: Settings) -> BaseMap:
+    """The base map the settings choose, with the data's credit line."""
+    chosen = base_map(settings.map_tiles, key=settings.tianditu_key)
+    return replace(chosen, credit=settings.map_attribution)
 
 
 def base_map(name: str, *, key: str = "") -> BaseMap:

@@ -692,3 +692,22 @@ def test_roads_lie_under_the_grids_and_stay_there(
     assert browser.execute_script(toggle)  # type: ignore[attr-defined]
     assert "geogrid-grid" in browser.execute_script(on_top)  # type: ignore[attr-defined]
     assert not _errors(browser)
+
+
+def test_the_attribution_is_plain_text_naming_the_data_source(
+    sample_db: Bind, tmp_path: Path, browser: object
+) -> None:
+    """A government page credits its data in words: no flag, no markup run."""
+    from geogrid.config import Settings
+    from geogrid.maps.tiles import tiles_of
+
+    credit = "数据：泾川县委政法委 · 道路 © OpenStreetMap contributors <b>(ODbL)</b>"
+    settings = Settings(_env_file=None, map_attribution=credit)  # type: ignore[call-arg]
+    data = public_map_data(sample_db, COMMUNITY)
+    write_site({COMMUNITY: public_map(data, tiles=tiles_of(settings))}, tmp_path)
+    _open(browser, tmp_path / f"{COMMUNITY}.html")
+    corner = browser.find_element("css selector", ".leaflet-control-attribution")  # type: ignore[attr-defined]
+
+    assert corner.text == f"Leaflet | {credit}"  # the tag shown as typed
+    assert corner.find_elements("css selector", "svg, img, b") == []
+    assert not _errors(browser)

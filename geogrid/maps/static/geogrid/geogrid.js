@@ -323,8 +323,6 @@
   }
 
   function draw(map, data, groups) {
-    /* Plain text: a government office's page shows no flag or icon here. */
-    if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
     if (data.normalizer) normalize = normalizer(data.normalizer);
     /* The legend starts folded on a phone, where open it hid a fifth of the map. */
     whenParsed(function () {
