@@ -29,7 +29,7 @@ def rebuild(connection: Connection, table: str) -> None:
         " WHERE MbrMinX(geom) IS NOT NULL"
     )
     # The driver's tuples, not a Row around each (numpy took 12 s over Rows).
-    rows = result.cursor.fetchall()  # type: ignore[union-attr]
+    rows = result.cursor.fetchall()
     result.close()
     ids = np.fromiter((row[0] for row in rows), np.int64, len(rows))
     boxes = np.array(rows, dtype=np.float64).reshape(len(rows), 5)[:, 1:]
