@@ -20,8 +20,16 @@ from geogrid.domain.answers import (
 )
 from geogrid.errors import GeogridError, InvalidInput
 
+LISTED = 20
+"""Buildings named per kind after ``assign`` unless ``--full``: a city has thousands."""
 
-def assign_cmd() -> None:
+
+def assign_cmd(
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="列出全部不在网格、跨网格的楼栋 / list them all"),
+    ] = False,
+) -> None:
     """计算楼栋、地址的网格归属 / link every building and address to its grid."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -55,10 +63,19 @@ def assign_cmd() -> None:
         f"楼栋 {summary.buildings} 栋：{len(summary.buildings_in_no_grid)} 栋不在任何网格，"
         f"{len(summary.buildings_split)} 栋跨网格"
     )
-    for code in summary.buildings_in_no_grid:
+    # A city's 6,000 split buildings were 6,000 lines (and 1.2 s of printing).
+    stray, split = summary.buildings_in_no_grid, summary.buildings_split
+    shown = len(stray) + len(split) if full else LISTED
+    for code in stray[:shown]:
         console.print(f"  不在网格 no grid: {code}")
-    for code, grid, other, share in summary.buildings_split:
+    for code, grid, other, share in split[:shown]:
         console.print(f"  跨网格 split: {code} {grid} / {other} {share:.0%}")
+    hidden = max(len(stray) - shown, 0) + max(len(split) - shown, 0)
+    if hidden:
+        console.print(
+            f"  …另有 {hidden} 栋未列出，加 --full 全部列出 "
+            f"({hidden} more: --full lists them all)"
+        )
     reasons = "，".join(
         f"{REASONS.get(k, k)} {v}" for k, v in sorted(summary.reasons.items())
     )

@@ -192,6 +192,29 @@ def test_assign_reports_the_stray_building(run: CliRunner) -> None:
     assert "1 栋不在任何网格" in result.output
 
 
+def test_assign_names_a_few_buildings_and_counts_the_rest(
+    run: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A city's thousands of split buildings are counted, listed only when asked."""
+    from geogrid.cli import lookup
+
+    def named(output: str) -> list[str]:
+        return [
+            line for line in output.splitlines() if "grid:" in line or "split:" in line
+        ]
+
+    invoke(run, "demo")
+    monkeypatch.setattr(lookup, "LISTED", 0)  # the sample has one stray building
+    short = invoke(run, "assign")
+    full = invoke(run, "assign", "--full")
+
+    assert short.exit_code == full.exit_code == 0
+    assert named(short.output) == []
+    assert named(full.output) == ["  不在网格 no grid: 620899001006-B0017"]
+    assert "另有 1 栋未列出" in short.output
+    assert "--full" not in full.output
+
+
 def test_a_bug_exits_3_with_the_log_path_and_no_traceback(
     run: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
