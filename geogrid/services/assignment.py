@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 import geopandas as gpd
+import shapely
 
 from geogrid.config import Settings
 from geogrid.spatial.assign import (
@@ -21,7 +22,7 @@ from geogrid.spatial.assign import (
     assign_addresses,
     assign_buildings,
 )
-from geogrid.spatial.crs import STORAGE_CRS, degrees_over, local_crs
+from geogrid.spatial.crs import STORAGE_CRS, degrees_over, local_crs, projected_points
 from geogrid.store import areas as area_store
 from geogrid.store import links as link_store
 from geogrid.store.batches import record_batch
@@ -68,7 +69,7 @@ def assign_all(
     with session_scope(bind) as session:
         on_step("load")
         buildings = link_store.buildings_frame(session)
-        addresses = link_store.addresses_frame(session)
+        addresses = link_store.address_points(session, links=True)
         summary = _assign(session, buildings, addresses, options, on_step=on_step)
         record_batch(session, "assign", "geogrid assign", n=summary.addresses)
     return summary
@@ -100,18 +101,18 @@ def reassign_region(
     if not buildings.empty:
         bounds = np.vstack([bounds, buildings.geometry.bounds.to_numpy()])
     pad = degrees_over(options.tolerance_m, float(bounds[:, 1].min()))
-    addresses = link_store.addresses_frame(
+    addresses = link_store.address_points(
         session,
         boxes=cluster_boxes(_grown(bounds, pad)),
         building_codes=list(buildings["code"]),
+        links=True,
     )
     # An address may lean on a building outside the boxes: give the engine
     # every building those addresses could reach, but store only the boxed ones.
-    located = addresses.geometry[addresses.geometry.notna()]
+    located = addresses.loc[addresses["x"].notna(), ["x", "y"]].to_numpy()
     near = (
         link_store.buildings_frame(
-            session,
-            boxes=cluster_boxes(_grown(located.bounds.to_numpy(), pad)),
+            session, boxes=cluster_boxes(_grown(np.hstack([located, located]), pad))
         )
         if len(located)
         else buildings
@@ -162,8 +163,11 @@ def _assign(
 ) -> AssignSummary:
     grids = area_store.areas_frame(session, level="grid")
     estates = area_store.areas_frame(session, level="estate")
+    # The addresses' extent, not a million points: the CRS follows the bounds.
+    x, y = addresses["x"].dropna(), addresses["y"].dropna()
+    extent = [shapely.box(x.min(), y.min(), x.max(), y.max())] if len(x) else []
     everything = pd.concat(
-        [grids.geometry, buildings.geometry, addresses.geometry.dropna()]
+        [grids.geometry, buildings.geometry, gpd.GeoSeries(extent, crs=STORAGE_CRS)]
     )
     if everything.empty:
         return AssignSummary()
@@ -180,7 +184,11 @@ def _assign(
     links["estate_code"] = estate_links["grid_code"].to_numpy()
     on_step("addresses")
     address_links = assign_addresses(
-        addresses[["code", "geometry"]].to_crs(metric),
+        gpd.GeoDataFrame(
+            {"code": addresses["code"].to_numpy()},
+            geometry=projected_points(addresses["x"], addresses["y"], metric),
+            crs=metric,
+        ),
         buildings_m.assign(grid_code=links["grid_code"].to_numpy()),
         grids_m,
         tolerance_m=options.tolerance_m,

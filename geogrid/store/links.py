@@ -91,18 +91,35 @@ def addresses_frame(
 
 
 def address_points(
-    session: Session, *, bbox: tuple[float, ...] | None = None
+    session: Session,
+    *,
+    bbox: tuple[float, ...] | None = None,
+    boxes: Sequence[tuple[float, ...]] | None = None,
+    building_codes: Sequence[str] | None = None,
+    links: bool = False,
 ) -> pd.DataFrame:
-    """Addresses' codes and lon/lat (``x``, ``y``; NaN without a point) only.
+    """Addresses' codes and lon/lat (``x``, ``y``; NaN without a point), and their links.
 
-    What the coverage rules read of them: texts and stored links stay in the
-    database (the check assigns the points itself; for a city's million
-    addresses the texts alone cost more to fetch than the points), and the
-    points are made only once projected, not first in lon/lat as well.
+    What the coverage rules and the assignment read of them: texts stay in
+    the database (for a city's million addresses the texts alone cost more
+    to fetch than the points), and the points are made only once projected,
+    not first in lon/lat as well. ``bbox``, ``boxes`` and ``building_codes``
+    select any (OR); ``links`` adds the stored links.
     """
-    stmt = select(Address.code, *xy_of(Address.geom)).order_by(Address.code)
+    stmt = select(
+        Address.code,
+        *((getattr(Address, c) for c in ADDRESS_LINKS) if links else ()),
+        *xy_of(Address.geom),
+    ).order_by(Address.code)
+    conditions = []
     if bbox is not None:
-        stmt = stmt.where(in_bbox(session, Address, bbox))
+        conditions.append(in_bbox(session, Address, bbox))
+    if boxes is not None:
+        conditions.append(in_any_box(session, Address, boxes))
+    if building_codes is not None:
+        conditions.append(one_of(session, Address.building_code, building_codes))
+    if conditions:
+        stmt = stmt.where(or_(*conditions))
     frame = read_table(session, stmt)
     for axis in ("x", "y"):
         frame[axis] = frame[axis].to_numpy(dtype=float, na_value=np.nan)
