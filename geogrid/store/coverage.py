@@ -75,44 +75,47 @@ def save_report(
     session.flush()
     rows = _rows(report.id, findings)
     kept = _hand_over(session, scope, report.id, rows)
-    fresh = [i for i, row in enumerate(rows) if row["key"] not in kept]
+    fresh = ~rows["key"].isin(kept).to_numpy()
     # A finding drawn at its target keeps the target's code, not a copy of
     # its outline: report_findings puts the outline back.
     geoms = findings.geometry.to_numpy()[fresh]
-    geoms[[RULES[rows[i]["rule"]].at_target for i in fresh]] = None
-    insert_rows(session, CoverageFinding, [rows[i] for i in fresh], geoms)
+    geoms[[RULES[rule].at_target for rule in rows["rule"][fresh]]] = None
+    insert_rows(session, CoverageFinding, rows[fresh], geoms)
     return report.id
 
 
-def _rows(report_id: int, findings: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """The findings as rows to store, built column by column (not row by row)."""
+def _rows(report_id: int, findings: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The findings as rows to store, built column by column, with their digests.
+
+    A frame, not a dict per finding: on a re-run most are handed over, and
+    only the new ones are written.
+    """
     columns = {f: findings[f].tolist() for f in FINDING_FIELDS}
     columns["codes"] = [list(c) for c in columns["codes"]]
     for f in ("parent_code", "community_code"):
         columns[f] = [v if isinstance(v, str) else None for v in columns[f]]
     columns["is_accepted"] = [bool(v) for v in columns["is_accepted"]]
-    rows = [
-        {"report_id": report_id, **dict(zip(FINDING_FIELDS, values, strict=True))}
-        for values in zip(*columns.values(), strict=True)
+    said = zip(
+        *(columns[f] for f in _SAME),
+        columns["geom_hash"],
+        columns["measure"],
+        strict=True,
+    )
+    # repr, not sorted JSON: four times cheaper, and a finding is built the
+    # same way on every run. Different text only costs a rewrite.
+    columns["digest"] = [
+        hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
+        for values in said
     ]
-    for row in rows:
-        row["digest"] = _digest(row)
-    return rows
+    return pd.DataFrame({"report_id": report_id, **columns})
 
 
 _SAME = ("rule", "severity", "codes", "parent_code", "community_code", "is_accepted")
-"""With the measure and geometry: what makes a finding with the same key the same."""
-
-
-def _digest(row: dict[str, Any]) -> str:
-    # repr, not sorted JSON: four times cheaper, and a finding is built the
-    # same way on every run. Different text only costs a rewrite.
-    said = (*(row[f] for f in _SAME), row["geom_hash"], row["measure"])
-    return hashlib.blake2b(repr(said).encode(), digest_size=16).hexdigest()
+"""With the geometry hash and the measure: what makes a finding with the same key the same."""
 
 
 def _hand_over(
-    session: Session, scope: str, report_id: int, rows: list[dict[str, Any]]
+    session: Session, scope: str, report_id: int, rows: pd.DataFrame
 ) -> set[str]:
     """Move the unchanged findings of the scope's last report to ``report_id``; their keys."""
     older = session.scalars(
@@ -134,7 +137,13 @@ def _hand_over(
             )
         ).all()
     )
-    kept = {r["key"] for r in rows if stored.get(r["key"]) == r["digest"]}
+    kept = {
+        key
+        for key, digest in zip(
+            rows["key"].tolist(), rows["digest"].tolist(), strict=True
+        )
+        if stored.get(key) == digest
+    }
     gone = [k for k in stored if k not in kept]
     table = CoverageFinding.__tablename__
     with bookkeeping_paused(session.connection(), table, len(stored)):
