@@ -353,7 +353,7 @@ class LookupService:
         snap = self.snapshot(as_of)
         match = None
         if not snap.has_addresses and as_of is None:
-            match = self._stored_match(text)
+            match = self._stored_match(text, limit)
         if match is None:
             match = self.address_index(snap).match(text, limit=limit)
         candidates = _visible_candidates(snap, match.candidates, caller)
@@ -373,25 +373,31 @@ class LookupService:
                 answer.address = AddressRef(code=best.code, text=best.text)
         return answer
 
-    def _stored_match(self, text: str) -> AddressMatch | None:
-        """The one address stored with exactly this text, normalised; else None.
+    def _stored_match(self, text: str, limit: int) -> AddressMatch | None:
+        """The addresses stored with exactly this text, normalised; else None.
 
         While the address index is being built (a server's first quarter
         minute on a city, or a CLI lookup, which would build it for one
         question) an address typed as it was imported is found by a scan of
         the stored texts, 0.1 s for a million rows, instead of waiting for
-        the index. Anything else waits for the index, as before.
+        the index. The same text stored twice is a question back (not
+        confident), with both as candidates, as the index answers it.
+        Anything else waits for the index, as before.
         """
         norm = normalize_address(text[:MAX_QUERY])
         if not norm:
             return None
         with session_scope(self.bind) as session:
-            rows = link_store.addresses_with_text(session, norm, limit=2)
-        if len(rows) != 1:
+            rows = link_store.addresses_with_text(session, norm, limit=max(limit, 2))
+        if not rows:
             return None
-        code, stored, building = rows[0]
-        best = IndexCandidate("address", code, stored, 1.0, ("text",), building)
-        return AddressMatch(text, parse_normalized(norm), (best,), is_confident=True)
+        found = tuple(
+            IndexCandidate("address", code, stored, 1.0, ("text",), building)
+            for code, stored, building in rows
+        )
+        # Two rows alike are never a confident answer: the index does not
+        # tell them apart either, and never answers confidently wrong.
+        return AddressMatch(text, parse_normalized(norm), found[:limit], len(rows) == 1)
 
     # ------------------------------------------------------------------ within
 

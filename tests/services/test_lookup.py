@@ -278,6 +278,48 @@ def test_this_process_reads_its_own_write_at_once(
     assert service.snapshot().version > before.version
 
 
+@pytest.mark.parametrize("same_building", [True, False], ids=["one building", "two"])
+def test_a_text_stored_twice_gets_the_index_verdict_before_the_index_exists(
+    sample_copy: Bind, same_building: bool
+) -> None:
+    """Registers hold duplicates (3 % of a generated city's texts): none waits either.
+
+    Two addresses alike are a question back, with both to choose from, in one
+    building or two, before the index as after it.
+    """
+    from sqlalchemy import text
+
+    with session_scope(sample_copy) as session:
+        first, second = session.execute(
+            text(
+                "SELECT code, text, building_code FROM address"
+                " WHERE building_code IS NOT NULL ORDER BY code LIMIT 2 OFFSET 40"
+            )
+        ).all()
+        if not same_building:
+            other = session.execute(
+                text(
+                    "SELECT building_code FROM address WHERE building_code != :b"
+                    " AND building_code IS NOT NULL LIMIT 1"
+                ),
+                {"b": first[2]},
+            ).scalar_one()
+        session.execute(
+            text("UPDATE address SET text = :t, building_code = :b WHERE code = :c"),
+            {"t": first[1], "b": first[2] if same_building else other, "c": second[0]},
+        )
+    early = LookupService(sample_copy)
+    answer = early.address(first[1], caller=Role.STAFF)
+    assert not early.snapshot().has_addresses  # answered without the index
+    full = LookupService(sample_copy)
+    full.address_index(full.snapshot())
+    indexed = full.address(first[1], caller=Role.STAFF)
+
+    assert answer.found is indexed.found is False
+    assert [c.code for c in answer.candidates] == [first[0], second[0]]
+    assert {first[0], second[0]} <= {c.code for c in indexed.candidates}
+
+
 def test_an_address_typed_as_stored_is_answered_before_the_index_exists(
     sample_db: Bind,
 ) -> None:
