@@ -378,9 +378,9 @@ class LookupService:
 
         While the address index is being built (a server's first quarter
         minute on a city, or a CLI lookup, which would build it for one
-        question) an address typed as it was imported is found by a scan of
-        the stored texts, 0.1 s for a million rows, instead of waiting for
-        the index. The same text stored twice is a question back (not
+        question) an address typed as it was imported is found through the
+        stored texts' own database index, in a millisecond, instead of
+        waiting for the address index. The same text stored twice is a question back (not
         confident), with both as candidates, as the index answers it.
         Anything else waits for the index, as before.
         """

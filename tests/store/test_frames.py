@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from shapely.geometry import box
 
@@ -58,6 +58,16 @@ def test_spatial_index_holds_every_row_after_a_load(
     )
 
     assert _indexed(db) == 7
+    # The plain indexes dropped for the load are back, under their names.
+    with session_scope(db) as session:
+        names = {
+            i["name"] for i in inspect(session.connection()).get_indexes("address")
+        }
+    assert {
+        "ix_address_text",
+        "ix_address_building_code",
+        "ix_address_grid_code",
+    } <= names
 
 
 def test_address_texts_stream_in_chunks_that_add_up_to_every_row(
