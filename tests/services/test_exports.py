@@ -89,7 +89,7 @@ def test_round_trip_keeps_geometries_and_attributes(
 
 def test_export_unknown_layer_names_the_choices(db: Bind, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
-        export_layer(db, "roads", tmp_path / "x.gpkg")
+        export_layer(db, "rivers", tmp_path / "x.gpkg")
 
     assert caught.value.code == "layer_unknown"
     assert "buildings" in caught.value.message()
