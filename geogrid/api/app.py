@@ -60,6 +60,7 @@ def create_app(
             cache=snapshot_cache(settings.cache_dir, settings.database_url)
             if bind is None
             else None,
+            index_on_miss=bind is None,
         )
         if bind is None:  # a served database: build what the first lookup needs
             app.state.lookup.warm_up()

@@ -137,8 +137,14 @@ class LookupService:
         near_m: float = 100.0,
         recheck_s: float = 1.0,
         cache: SnapshotCache | None = None,
+        index_on_miss: bool = False,
     ) -> None:
         self.bind = bind
+        # A server: a snapshot answered without its address index starts
+        # building one, so exact texts answered from the table meanwhile do
+        # not keep a worker off the index for good.
+        self.index_on_miss = index_on_miss
+        self._indexing: Thread | None = None
         self.cache = cache
         self.near_m = near_m
         self.recheck_s = recheck_s
@@ -235,6 +241,14 @@ class LookupService:
             daemon=True,
         )
         self._rebuilding.start()
+
+    def _index_in_background(self, snap: Snapshot) -> None:
+        if self._indexing is not None and self._indexing.is_alive():
+            return
+        self._indexing = Thread(
+            target=self.address_index, args=(snap,), name="geogrid-index", daemon=True
+        )
+        self._indexing.start()
 
     def address_index(self, snap: Snapshot) -> AddressIndex:
         """The address index of a snapshot, built on first use (it is the costly part)."""
@@ -354,6 +368,8 @@ class LookupService:
         match = None
         if not snap.has_addresses and as_of is None:
             match = self._stored_match(text, limit)
+            if match is not None and self.index_on_miss:
+                self._index_in_background(snap)
         if match is None:
             match = self.address_index(snap).match(text, limit=limit)
         candidates = _visible_candidates(snap, match.candidates, caller)

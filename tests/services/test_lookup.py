@@ -320,6 +320,32 @@ def test_a_text_stored_twice_gets_the_index_verdict_before_the_index_exists(
     assert {first[0], second[0]} <= {c.code for c in indexed.candidates}
 
 
+def test_a_server_answered_from_the_table_goes_on_to_build_its_index(
+    sample_db: Bind,
+) -> None:
+    """A worker whose every query is an exact text must not stay off the index for good.
+
+    The city benchmark's second worker did: each address was a database
+    query, and its p99 at 32 connections doubled.
+    """
+    from sqlalchemy import text
+
+    with session_scope(sample_db) as session:
+        stored = session.execute(
+            text("SELECT original_text FROM address ORDER BY code LIMIT 1 OFFSET 7")
+        ).scalar_one()
+    server = LookupService(sample_db, index_on_miss=True)
+
+    assert server.address(stored).found
+    assert server._indexing is not None
+    server._indexing.join(timeout=60)
+    assert server.snapshot().has_addresses
+    cli = LookupService(sample_db)  # one question: no index built for it
+    cli.address(stored)
+    assert cli._indexing is None
+    assert not cli.snapshot().has_addresses
+
+
 def test_an_address_typed_as_stored_is_answered_before_the_index_exists(
     sample_db: Bind,
 ) -> None:
