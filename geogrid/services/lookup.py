@@ -396,9 +396,9 @@ class LookupService:
         minute on a city, or a CLI lookup, which would build it for one
         question) an address typed as it was imported is found through the
         stored texts' own database index, in a millisecond, instead of
-        waiting for the address index. The same text stored twice is a question back (not
-        confident), with both as candidates, as the index answers it.
-        Anything else waits for the index, as before.
+        waiting for the address index. The same text stored twice is a
+        question back (not confident), with both as candidates, as the index
+        answers it. Anything else waits for the index, as before.
         """
         norm = normalize_address(text[:MAX_QUERY])
         if not norm:
@@ -742,7 +742,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """``frame.to_dict("records")``, the same values, from its columns as lists.
 
     pandas boxes each value on its own: 0.95 s of the 2.4 s snapshot of a
-    city's 100,000 buildings and 5,000 people.
+    city's 100,000 buildings.
     """
     names = [str(c) for c in frame.columns]
     columns = [frame[c].tolist() for c in frame.columns]
