@@ -78,6 +78,18 @@ def addresses_frame(
         *(getattr(Address, c) for c in ADDRESS_LINKS),
         *xy_of(Address.geom),
     ).order_by(Address.code)
+    stmt = _any_of(session, stmt, bbox, boxes, building_codes)
+    return read_frame(session, stmt, points=True)
+
+
+def _any_of(
+    session: Session,
+    stmt: Any,
+    bbox: tuple[float, ...] | None,
+    boxes: Sequence[tuple[float, ...]] | None,
+    building_codes: Sequence[str] | None,
+) -> Any:
+    """``stmt`` narrowed to addresses in ``bbox``, in any of ``boxes`` or in the buildings (OR)."""
     conditions = []
     if bbox is not None:
         conditions.append(in_bbox(session, Address, bbox))
@@ -85,9 +97,7 @@ def addresses_frame(
         conditions.append(in_any_box(session, Address, boxes))
     if building_codes is not None:
         conditions.append(one_of(session, Address.building_code, building_codes))
-    if conditions:
-        stmt = stmt.where(or_(*conditions))
-    return read_frame(session, stmt, points=True)
+    return stmt.where(or_(*conditions)) if conditions else stmt
 
 
 def address_points(
@@ -111,15 +121,7 @@ def address_points(
         *((getattr(Address, c) for c in ADDRESS_LINKS) if links else ()),
         *xy_of(Address.geom),
     ).order_by(Address.code)
-    conditions = []
-    if bbox is not None:
-        conditions.append(in_bbox(session, Address, bbox))
-    if boxes is not None:
-        conditions.append(in_any_box(session, Address, boxes))
-    if building_codes is not None:
-        conditions.append(one_of(session, Address.building_code, building_codes))
-    if conditions:
-        stmt = stmt.where(or_(*conditions))
+    stmt = _any_of(session, stmt, bbox, boxes, building_codes)
     frame = read_table(session, stmt)
     for axis in ("x", "y"):
         frame[axis] = frame[axis].to_numpy(dtype=float, na_value=np.nan)
